@@ -1,0 +1,136 @@
+"""briefer's errors, typed by who must act on them.
+
+    BrieferError                    base; every message is one line a person can act on
+    ├── ConfigError                 misuse or missing configuration: the message says what to set
+    │   └── AuthError               the API key is missing or was rejected (names the variable)
+    ├── InputError                  one source cannot be used; becomes an ``excluded`` entry
+    ├── BudgetExceededError         ``max_cost`` would be passed; carries what was done
+    ├── OutputError                 the result cannot be written where it was asked to go
+    └── LLMError                    a model call failed after retries
+        ├── RateLimitError          429 after retries (``retry_after`` seconds, if the server said)
+        ├── LLMTimeoutError         no reply within the timeout
+        ├── ServerError             5xx or a dropped connection after retries
+        ├── RefusalError            the model refused; ``refusal`` holds its words
+        ├── TruncatedError          ``finish_reason == "length"``: split the input, do not re-ask
+        ├── InvalidReplyError       the reply is still invalid after repairs; keeps reply and errors
+        └── ReplayMissError         ``--replay`` has no recording for this request
+
+Messages never contain an API key. Exit codes for the CLI: 1 for errors, 2 for usage errors
+(``ConfigError``), 3 for a partial result.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuthError",
+    "BrieferError",
+    "BudgetExceededError",
+    "ConfigError",
+    "InputError",
+    "InvalidReplyError",
+    "LLMError",
+    "LLMTimeoutError",
+    "OutputError",
+    "RateLimitError",
+    "RefusalError",
+    "ReplayMissError",
+    "ServerError",
+    "TruncatedError",
+]
+
+
+class BrieferError(Exception):
+    """Base of every error briefer raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(BrieferError):
+    """Misuse or missing configuration; the message names what to set."""
+
+    exit_code = 2
+
+
+class AuthError(ConfigError):
+    """The API key is missing or was rejected."""
+
+
+class InputError(BrieferError):
+    """One source cannot be used. ``input`` names it as the user gave it."""
+
+    def __init__(self, input: str, reason: str) -> None:
+        super().__init__(f"{input}: {reason}")
+        self.input = input
+        self.reason = reason
+
+
+class OutputError(BrieferError):
+    """The output cannot be written."""
+
+
+class BudgetExceededError(BrieferError):
+    """Starting the next call would pass ``max_cost``."""
+
+    def __init__(self, message: str, *, spent: float = 0.0, limit: float = 0.0) -> None:
+        super().__init__(message)
+        self.spent = spent
+        self.limit = limit
+
+
+class LLMError(BrieferError):
+    """A model call failed. ``stage``/``source_id``/``chunk_id`` say which call, when known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str | None = None,
+        source_id: str | None = None,
+        chunk_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.stage = stage
+        self.source_id = source_id
+        self.chunk_id = chunk_id
+
+
+class RateLimitError(LLMError):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class LLMTimeoutError(LLMError):
+    pass
+
+
+class ServerError(LLMError):
+    def __init__(self, message: str, *, status: int | None = None, **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.status = status
+
+
+class RefusalError(LLMError):
+    def __init__(self, message: str, *, refusal: str = "", **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.refusal = refusal
+
+
+class TruncatedError(LLMError):
+    pass
+
+
+class InvalidReplyError(LLMError):
+    def __init__(
+        self, message: str, *, reply: str | None = None, errors: list[str] | None = None,
+        **kw: str | None,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.reply = reply
+        self.errors = errors or []
+
+
+class ReplayMissError(LLMError):
+    def __init__(self, message: str, *, key: str = "", **kw: str | None) -> None:
+        super().__init__(message, **kw)
+        self.key = key

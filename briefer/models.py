@@ -1,0 +1,385 @@
+"""The record contract: every stage talks to the next through these models.
+
+Stored records (``EventRecord``, ``StanceRecord``, ``Briefing``…) are rich and built in code.
+The LLM-facing models (``Extraction*``, ``Compose*``) are small and strict: every field required,
+no defaults, no formats, so they pass OpenAI's strict Structured Outputs rules. Codes that follow
+from a value (``quad_class`` from ``type``) are computed here, never asked of the model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+__all__ = [
+    "EVENT_TYPES",
+    "QUAD_CLASS",
+    "SCHEMA_VERSION",
+    "Actor",
+    "ActorKind",
+    "Briefing",
+    "BriefingItem",
+    "Chunk",
+    "ComposeItem",
+    "ComposeReply",
+    "ComposeSentence",
+    "Conflict",
+    "ConflictValue",
+    "DatePrecision",
+    "Document",
+    "EventRecord",
+    "EventType",
+    "Evidence",
+    "Excluded",
+    "ExtractedActor",
+    "ExtractedEvent",
+    "ExtractedQuantity",
+    "ExtractedStance",
+    "ExtractionReply",
+    "Factuality",
+    "MergedEvent",
+    "MergedStance",
+    "Polarity",
+    "QuadClass",
+    "Quantity",
+    "QuoteType",
+    "Source",
+    "StageUsage",
+    "StanceRecord",
+    "Usage",
+]
+
+SCHEMA_VERSION = "1.0"
+
+EventType = Literal[
+    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
+    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+]
+EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
+
+QuadClass = Literal[
+    "verbal_cooperation", "material_cooperation", "verbal_conflict", "material_conflict"
+]
+# POLECAT's quad classes follow from the event type alone.
+QUAD_CLASS: dict[str, QuadClass] = {
+    "AGREE": "verbal_cooperation",
+    "CONSULT": "verbal_cooperation",
+    "SUPPORT": "verbal_cooperation",
+    "CONCEDE": "material_cooperation",
+    "COOPERATE": "material_cooperation",
+    "AID": "material_cooperation",
+    "RETREAT": "material_cooperation",
+    "REQUEST": "verbal_conflict",
+    "ACCUSE": "verbal_conflict",
+    "REJECT": "verbal_conflict",
+    "THREATEN": "verbal_conflict",
+    "PROTEST": "verbal_conflict",
+    "SANCTION": "material_conflict",
+    "MOBILIZE": "material_conflict",
+    "COERCE": "material_conflict",
+    "ASSAULT": "material_conflict",
+}
+
+ActorKind = Literal[
+    "government", "military", "international_organization", "party", "person", "business",
+    "media", "civil_society", "other",
+]
+Factuality = Literal["asserted", "future", "hypothetical", "negated", "historical"]
+DatePrecision = Literal["day", "week", "month", "year", "unknown"]
+Polarity = Literal["favor", "against", "neutral"]
+QuoteType = Literal["direct", "indirect"]
+
+_frozen = ConfigDict(extra="forbid", frozen=True)
+_strict = ConfigDict(extra="forbid")
+
+
+# --- sources ----------------------------------------------------------------------------------
+
+
+class Source(BaseModel):
+    """Where a document came from. ``id`` is derived from the text, so it is stable."""
+
+    model_config = _frozen
+
+    id: str = Field(description="Stable id from the document text, e.g. 'src-1a2b3c4d5e6f'.")
+    title: str | None
+    url: str | None
+    path: str | None
+    outlet: str | None
+    published: dt.date | None
+    sha256: str = Field(description="sha256 of the text, hex.")
+    tokens: int = Field(ge=0)
+    chars: int = Field(ge=0)
+
+
+class Document(BaseModel):
+    """A source and its text, kept exactly as extracted: every offset points into ``text``."""
+
+    model_config = _frozen
+
+    source: Source
+    text: str
+
+    @property
+    def id(self) -> str:
+        return self.source.id
+
+
+class Chunk(BaseModel):
+    """A slice of a document; ``doc.text[start:end] == text``."""
+
+    model_config = _frozen
+
+    id: str
+    source_id: str
+    index: int = Field(ge=0)
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    tokens: int = Field(ge=0)
+
+
+class Excluded(BaseModel):
+    """An input, or a part of one, that could not be used, and why."""
+
+    model_config = _frozen
+
+    input: str
+    reason: str
+    stage: Literal["ingest", "extract", "compose"] = "ingest"
+
+
+# --- records ----------------------------------------------------------------------------------
+
+
+class Evidence(BaseModel):
+    """A verbatim quote and where it stands: ``source.text[start:end]`` is the quote."""
+
+    model_config = _frozen
+
+    source_id: str
+    quote: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Actor(BaseModel):
+    model_config = _frozen
+
+    name: str = Field(description="As written in the article.")
+    canonical: str
+    country: str | None = Field(description="ISO 3166-1 alpha-3, or null.")
+    kind: ActorKind
+
+
+class Quantity(BaseModel):
+    model_config = _frozen
+
+    kind: str = Field(description="What is counted, e.g. 'people sanctioned'.")
+    value: float
+    text: str = Field(description="The words that give the number, e.g. 'five North Koreans'.")
+
+
+class EventRecord(BaseModel):
+    model_config = _frozen
+
+    id: str
+    type: EventType
+    summary: str
+    actors: list[Actor] = Field(min_length=1)
+    targets: list[Actor]
+    date: dt.date | None
+    date_text: str | None
+    date_precision: DatePrecision
+    location: str | None
+    quantities: list[Quantity]
+    factuality: Factuality
+    evidence: list[Evidence] = Field(min_length=1)
+    confidence: float = Field(ge=0, le=1)
+    source_id: str
+    grounded: bool = True
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def quad_class(self) -> QuadClass:
+        return QUAD_CLASS[self.type]
+
+
+class StanceRecord(BaseModel):
+    model_config = _frozen
+
+    id: str
+    holder: Actor
+    topic: str
+    target: str | None
+    polarity: Polarity
+    quote_type: QuoteType
+    claim: str
+    evidence: list[Evidence] = Field(min_length=1)
+    date: dt.date | None
+    source_id: str
+    grounded: bool = True
+
+
+class ConflictValue(BaseModel):
+    model_config = _frozen
+
+    value: float | str
+    source_ids: list[str]
+
+
+class Conflict(BaseModel):
+    """Members of one event disagree on ``field``; each value keeps its sources."""
+
+    model_config = _frozen
+
+    field: str
+    values: list[ConflictValue] = Field(min_length=2)
+
+
+class MergedEvent(EventRecord):
+    """One event as reported by one or more chunks and outlets."""
+
+    members: list[str] = Field(min_length=1, description="Ids of the merged EventRecords.")
+    source_ids: list[str]
+    corroboration: int = Field(ge=1, description="Distinct outlets (syndicated copies once).")
+    conflicts: list[Conflict]
+
+
+class MergedStance(StanceRecord):
+    """One position of one holder, with every occurrence's evidence."""
+
+    members: list[str] = Field(min_length=1)
+    source_ids: list[str]
+
+
+# --- briefing ---------------------------------------------------------------------------------
+
+
+class BriefingItem(BaseModel):
+    model_config = _frozen
+
+    section: Literal["top", "disagreements", "stances", "timeline"]
+    headline: str
+    text: str
+    sentences: list[str] = Field(description="The text split in sentences, in order.")
+    sentence_citations: list[list[str]] = Field(
+        description="For each sentence, the record ids it rests on."
+    )
+    citations: list[str] = Field(description="Every record id the item cites, in order.")
+    composer: Literal["llm", "deterministic"]
+
+
+class StageUsage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    calls: int = 0
+    repairs: int = 0
+    retries: int = 0
+    cached_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class Usage(StageUsage):
+    stages: dict[str, StageUsage] = Field(default_factory=dict)
+
+
+class Briefing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    date: dt.date
+    title: str
+    generated_at: dt.datetime
+    model: str
+    composer: Literal["llm", "deterministic"]
+    items: list[BriefingItem]
+    events: list[MergedEvent]
+    stances: list[MergedStance]
+    sources: list[Source]
+    excluded: list[Excluded]
+    usage: Usage
+    notes: list[str] = Field(default_factory=list, description="What the reader should know.")
+
+
+# --- LLM-facing (strict) ----------------------------------------------------------------------
+
+
+class ExtractedActor(BaseModel):
+    model_config = _strict
+
+    name: str = Field(description="The actor as written in the article.")
+    canonical: str = Field(description="Full standard name, e.g. 'North Korea' for 'Pyongyang'.")
+    country: str | None = Field(description="ISO 3166-1 alpha-3 code, or null.")
+    kind: ActorKind
+
+
+class ExtractedQuantity(BaseModel):
+    model_config = _strict
+
+    kind: str = Field(description="What is counted, e.g. 'people sanctioned'.")
+    value: float
+    text: str = Field(description="The exact words giving the number.")
+
+
+class ExtractedEvent(BaseModel):
+    model_config = _strict
+
+    type: EventType
+    summary: str = Field(description="One sentence.")
+    actors: list[ExtractedActor]
+    targets: list[ExtractedActor]
+    date_text: str | None = Field(description="The date words as written, e.g. 'Wednesday'.")
+    location: str | None
+    quantities: list[ExtractedQuantity]
+    factuality: Factuality
+    quotes: list[str] = Field(description="Verbatim spans of the article supporting the event.")
+    confidence: float = Field(description="0 to 1.")
+
+
+class ExtractedStance(BaseModel):
+    model_config = _strict
+
+    holder: ExtractedActor
+    topic: str
+    target: str | None
+    polarity: Polarity
+    quote_type: QuoteType
+    claim: str = Field(description="Short paraphrase of the position.")
+    quotes: list[str] = Field(description="Verbatim spans of the article giving the position.")
+
+
+class ExtractionReply(BaseModel):
+    """What one extraction call returns for one chunk."""
+
+    model_config = _strict
+
+    events: list[ExtractedEvent]
+    stances: list[ExtractedStance]
+
+
+class ComposeSentence(BaseModel):
+    model_config = _strict
+
+    text: str
+    citations: list[str] = Field(description="Ids of the records this sentence rests on.")
+
+
+class ComposeItem(BaseModel):
+    model_config = _strict
+
+    headline: str
+    sentences: list[ComposeSentence]
+
+
+class ComposeReply(BaseModel):
+    """What the composition call returns."""
+
+    model_config = _strict
+
+    items: list[ComposeItem]
