@@ -48,6 +48,7 @@ __all__ = [
     "Source",
     "StageUsage",
     "StanceRecord",
+    "Stats",
     "Usage",
 ]
 
@@ -289,6 +290,24 @@ class Usage(StageUsage):
     stages: dict[str, StageUsage] = Field(default_factory=dict)
 
 
+class Stats(BaseModel):
+    """Counts a reader can check the run by (no timings, so a replayed briefing is stable)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    documents: int = 0
+    chunks: int = 0
+    quotes: int = 0
+    quotes_grounded: int = 0
+    records: int = 0
+    records_grounded: int = 0
+    records_dropped: int = 0
+
+    @property
+    def grounded_share(self) -> float:
+        return self.records_grounded / self.records if self.records else 1.0
+
+
 class Briefing(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -304,7 +323,21 @@ class Briefing(BaseModel):
     sources: list[Source]
     excluded: list[Excluded]
     usage: Usage
+    stats: Stats = Field(default_factory=Stats)
     notes: list[str] = Field(default_factory=list, description="What the reader should know.")
+
+    def to_markdown(self) -> str:
+        from briefer.render import render_markdown  # rendering is a later stage
+
+        return render_markdown(self)
+
+    def to_html(self) -> str:
+        from briefer.render import render_html
+
+        return render_html(self)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2) + "\n"
 
 
 # --- LLM-facing (strict) ----------------------------------------------------------------------
