@@ -96,7 +96,9 @@ class FakeClient:
     __test__ = False
 
     def __init__(self, replies: Mapping[str, Reply | list[Reply]] | None = None, seed: int = 0):
-        self.replies = {k: list(v) if isinstance(v, list) else [v] for k, v in (replies or {}).items()}
+        self.replies = {
+            k: list(v) if isinstance(v, list) else [v] for k, v in (replies or {}).items()
+        }
         self.seed = seed
         self.requests: list[LLMRequest] = []
 

@@ -1,0 +1,371 @@
+"""The OpenAI adapter: any OpenAI-compatible chat completions server, through the ``openai`` SDK.
+
+This is the only module that imports ``openai``. Request building (``build_params``) and reply
+parsing (``parse_completion``) are pure functions; SDK exceptions become briefer errors in one
+place (``_map_error``). Retries are ours, not the SDK's (it runs with ``max_retries=0``), so that
+``Retry-After``, backoff with jitter and the retry count are under our control:
+
+- 429, 5xx, timeouts, dropped connections and unparseable replies are retried up to
+  ``max_retries`` times, waiting ``Retry-After``/``retry-after-ms`` when the server says, else
+  ``backoff_base * 2**n`` (capped at ``backoff_max``) scaled by a random factor in [0.5, 1].
+- Each retry adds one to ``OpenAIClient.retries`` and is reported through
+  ``briefer.llm.structured.note_retry`` so ``LLMRunner`` counts it in ``StageUsage.retries``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+import os
+import random
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx2
+import openai
+from openai.types.chat import ChatCompletion
+
+from briefer.errors import (
+    AuthError,
+    BrieferError,
+    ConfigError,
+    LLMError,
+    LLMTimeoutError,
+    RateLimitError,
+    ServerError,
+)
+from briefer.llm.base import LLMRequest, LLMResponse, TokenUsage, canonical_json
+from briefer.llm.structured import note_retry
+
+__all__ = [
+    "SCHEMA_IN_PROMPT",
+    "Endpoint",
+    "JsonMode",
+    "OpenAIClient",
+    "build_params",
+    "forget_json_modes",
+    "parse_completion",
+]
+
+log = logging.getLogger(__name__)
+
+JsonMode = Literal["json_schema", "json_object"]
+
+# In json_object mode the schema travels in the system prompt, after this line.
+SCHEMA_IN_PROMPT = "Reply with one JSON object valid against this JSON Schema:"
+
+# A server-directed wait longer than this is not waited out: the error says how long to wait.
+MAX_RETRY_AFTER = 60.0
+
+# Endpoints (by base URL) that rejected json_schema in this process: they get json_object.
+_JSON_OBJECT_ENDPOINTS: set[str] = set()
+
+
+def forget_json_modes() -> None:
+    """Forget which endpoints fell back to json_object (for tests and long-lived processes)."""
+    _JSON_OBJECT_ENDPOINTS.clear()
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to send requests and which environment variable holds the key (never the key)."""
+
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: float = 60.0
+    strict_schema: bool | None = None  # None: try json_schema, fall back once if rejected
+
+    @classmethod
+    def from_env(cls) -> Endpoint:
+        """From ``BRIEFER_BASE_URL`` (or ``OPENAI_BASE_URL``), ``BRIEFER_API_KEY_ENV``,
+        ``BRIEFER_TIMEOUT``; anything unset keeps its default."""
+        base_url = os.environ.get("BRIEFER_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
+        key_env = os.environ.get("BRIEFER_API_KEY_ENV") or "OPENAI_API_KEY"
+        raw_timeout = os.environ.get("BRIEFER_TIMEOUT")
+        timeout = 60.0
+        if raw_timeout:
+            try:
+                timeout = float(raw_timeout)
+            except ValueError:
+                raise ConfigError(
+                    f"BRIEFER_TIMEOUT={raw_timeout!r} is not a number of seconds; fix or unset it"
+                ) from None
+        return cls(base_url=base_url or None, api_key_env=key_env, timeout=timeout)
+
+    @property
+    def name(self) -> str:
+        """The base URL, or ``"api.openai.com"`` when it is the SDK's default."""
+        return (self.base_url or "https://api.openai.com/v1").rstrip("/")
+
+
+def build_params(
+    request: LLMRequest,
+    *,
+    json_mode: JsonMode,
+    model: str | None = None,
+    token_limit_param: str = "max_completion_tokens",
+) -> dict[str, Any]:
+    """The keyword arguments of ``chat.completions.create`` for ``request``.
+
+    ``json_schema`` asks for Structured Outputs (strict); ``json_object`` asks for any JSON
+    object and puts the schema into the system prompt instead.
+    """
+    messages = [{"role": m.role, "content": m.content} for m in request.messages]
+    if json_mode == "json_schema":
+        response_format: dict[str, Any] = {
+            "type": "json_schema",
+            "json_schema": {
+                "name": request.schema_name,
+                "schema": request.response_schema,
+                "strict": True,
+            },
+        }
+    else:
+        response_format = {"type": "json_object"}
+        schema_text = f"{SCHEMA_IN_PROMPT}\n{canonical_json(request.response_schema)}"
+        if messages and messages[0]["role"] == "system":
+            messages[0] = {
+                "role": "system",
+                "content": f"{messages[0]['content']}\n\n{schema_text}",
+            }
+        else:
+            messages.insert(0, {"role": "system", "content": schema_text})
+    params: dict[str, Any] = {
+        "model": model or request.model,
+        "messages": messages,
+        "temperature": request.temperature,
+        "response_format": response_format,
+    }
+    if request.seed is not None:
+        params["seed"] = request.seed
+    if request.max_tokens is not None:
+        params[token_limit_param] = request.max_tokens
+    return params
+
+
+def parse_completion(completion: ChatCompletion) -> LLMResponse:
+    """The first choice of a chat completion as an ``LLMResponse``; ServerError if it has none."""
+    choices = getattr(completion, "choices", None) or []
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise ServerError("the server's reply has no choices; check that it is a chat API")
+    choice = choices[0]
+    usage = getattr(completion, "usage", None)
+    details = getattr(usage, "prompt_tokens_details", None) if usage else None
+    return LLMResponse(
+        content=choice.message.content,
+        refusal=getattr(choice.message, "refusal", None),
+        finish_reason=getattr(choice, "finish_reason", None) or "stop",
+        usage=TokenUsage(
+            prompt_tokens=(getattr(usage, "prompt_tokens", 0) or 0) if usage else 0,
+            completion_tokens=(getattr(usage, "completion_tokens", 0) or 0) if usage else 0,
+            cached_tokens=(getattr(details, "cached_tokens", 0) or 0) if details else 0,
+        ),
+        model=getattr(completion, "model", None),
+        origin="live",
+    )
+
+
+def _retry_after(headers: httpx2.Headers | None) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date), if any."""
+    if headers is None:
+        return None
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            seconds = float(value) / divisor
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is None:
+                continue
+            seconds = float(email.utils.mktime_tz(parsed) - time.time())
+        if math.isfinite(seconds):
+            return max(seconds, 0.0)
+    return None
+
+
+def _server_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict) and isinstance(body.get("message"), str):
+        return str(body["message"])
+    return exc.message
+
+
+def _rejects_json_schema(exc: BaseException) -> bool:
+    """A 400 that says the server does not take the json_schema response format."""
+    if not isinstance(exc, openai.BadRequestError):
+        return False
+    text = f"{exc.param or ''} {_server_message(exc)}".lower()
+    return "response_format" in text or "json_schema" in text
+
+
+def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
+    """The one translation from SDK and transport exceptions to briefer errors."""
+    where = endpoint.name
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMTimeoutError(
+            f"no reply from {where} within {endpoint.timeout:g} s; retry later or raise --timeout"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return ServerError(
+            f"the connection to {where} failed or was dropped; check the URL and your network"
+        )
+    if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        return AuthError(
+            f"the key in {endpoint.api_key_env} was rejected by {where} ({exc.status_code}); "
+            f"set {endpoint.api_key_env} to a valid key"
+        )
+    if isinstance(exc, openai.RateLimitError):
+        wait = _retry_after(exc.response.headers)
+        hint = f"the server asks to wait {wait:g} s" if wait is not None else "wait a minute"
+        return RateLimitError(
+            f"{where} is rate limiting requests (429); {hint}, or lower --concurrency",
+            retry_after=wait,
+        )
+    if isinstance(exc, openai.APIStatusError):
+        if exc.status_code >= 500:
+            return ServerError(
+                f"{where} failed with {exc.status_code}; retry later", status=exc.status_code
+            )
+        return LLMError(f"{where} rejected the request ({exc.status_code}): {_server_message(exc)}")
+    if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
+        return ServerError(f"{where} sent a reply that is not a chat completion; retry later")
+    if isinstance(exc, openai.OpenAIError):
+        return LLMError(f"the request to {where} failed: {exc}")
+    raise TypeError(f"not an SDK error: {type(exc).__name__}") from exc
+
+
+_RETRYABLE = (RateLimitError, LLMTimeoutError, ServerError)
+
+
+class OpenAIClient:
+    """``LLMClient`` for OpenAI and OpenAI-compatible servers (Ollama, vLLM, llama.cpp).
+
+    The key is read from ``endpoint.api_key_env`` at the first call, not at construction, so a
+    client can be built for runs that turn out to need no call (all cached). ``model``, when
+    given, is sent instead of ``request.model`` (for a server that names its model otherwise).
+    ``retries`` counts every retry this client made.
+    """
+
+    def __init__(
+        self,
+        model: str | None = None,
+        endpoint: Endpoint | None = None,
+        *,
+        max_retries: int = 4,
+        backoff_base: float = 0.5,
+        backoff_max: float = 20.0,
+        http_client: httpx2.AsyncClient | None = None,
+    ) -> None:
+        self.model = model
+        self.endpoint = endpoint or Endpoint.from_env()
+        self.max_retries = max(0, max_retries)
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.retries = 0
+        self._http_client = http_client
+        self._sdk: openai.AsyncOpenAI | None = None
+        self._sdk_loop: asyncio.AbstractEventLoop | None = None
+
+    def _client(self) -> openai.AsyncOpenAI:
+        """The SDK client for the running loop; AuthError before any connection if no key."""
+        key = os.environ.get(self.endpoint.api_key_env, "").strip()
+        if not key:
+            name = self.endpoint.api_key_env
+            raise AuthError(
+                f"{name} is not set; export {name}=<your key> "
+                "or run from recordings with --replay DIR"
+            )
+        loop = asyncio.get_running_loop()
+        if self._sdk is None or self._sdk_loop is not loop:
+            # Connection pools belong to one event loop; a new loop (asyncio.run) gets a new client.
+            self._sdk = openai.AsyncOpenAI(
+                api_key=key,
+                base_url=self.endpoint.base_url,
+                timeout=self.endpoint.timeout,
+                max_retries=0,
+                http_client=self._http_client,
+            )
+            self._sdk_loop = loop
+        return self._sdk
+
+    def _json_mode(self) -> JsonMode:
+        if self.endpoint.strict_schema is False or self.endpoint.name in _JSON_OBJECT_ENDPOINTS:
+            return "json_object"
+        return "json_schema"
+
+    def _backoff(self, attempt: int, error: BrieferError) -> float:
+        if isinstance(error, RateLimitError) and error.retry_after is not None:
+            # Never sooner than asked; a little later so many clients do not return at once.
+            return error.retry_after * (1.0 + 0.1 * random.random())
+        return min(self.backoff_max, self.backoff_base * 2.0**attempt) * (
+            0.5 + 0.5 * random.random()
+        )
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        ctx = request.context
+        try:
+            return await self._complete(request)
+        except BrieferError as exc:
+            if isinstance(exc, LLMError) and exc.stage is None:
+                exc.stage, exc.source_id, exc.chunk_id = ctx.stage, ctx.source_id, ctx.chunk_id
+            raise
+
+    async def _complete(self, request: LLMRequest) -> LLMResponse:
+        client = self._client()
+        fell_back = False
+        attempt = 0
+        token_param = "max_completion_tokens" if self.endpoint.base_url is None else "max_tokens"
+        while True:
+            mode = self._json_mode()
+            params = build_params(
+                request, json_mode=mode, model=self.model, token_limit_param=token_param
+            )
+            try:
+                completion = await client.chat.completions.create(**params)
+                if not isinstance(completion, ChatCompletion):
+                    raise ServerError(
+                        f"{self.endpoint.name} sent a reply that is not a chat completion"
+                    )
+                return parse_completion(completion)
+            except (openai.OpenAIError, json.JSONDecodeError, ServerError) as exc:
+                if (
+                    mode == "json_schema"
+                    and not fell_back
+                    and self.endpoint.strict_schema is None
+                    and _rejects_json_schema(exc)
+                ):
+                    # Once per endpoint and process: later calls go straight to json_object.
+                    log.info("%s rejects json_schema; using json_object", self.endpoint.name)
+                    _JSON_OBJECT_ENDPOINTS.add(self.endpoint.name)
+                    fell_back = True
+                    continue
+                error = exc if isinstance(exc, ServerError) else _map_error(exc, self.endpoint)
+                if not isinstance(error, _RETRYABLE) or attempt >= self.max_retries:
+                    raise error from exc
+                if isinstance(error, RateLimitError) and (error.retry_after or 0) > MAX_RETRY_AFTER:
+                    raise error from exc
+                delay = self._backoff(attempt, error)
+                attempt += 1
+                self.retries += 1
+                note_retry()
+                log.info(
+                    "retrying in %.2f s (%d of %d): %s", delay, attempt, self.max_retries, error
+                )
+                await asyncio.sleep(delay)
+
+    async def aclose(self) -> None:
+        if self._sdk is not None:
+            await self._sdk.close()
+            self._sdk = None
+
+    async def __aenter__(self) -> OpenAIClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
