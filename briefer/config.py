@@ -1,0 +1,185 @@
+"""Settings, merged from defaults < config file < ``BRIEFER_*`` variables < command-line flags,
+and the client stack they describe (``build_client``).
+
+The config file is TOML at ``BRIEFER_CONFIG``, else ``<user config dir>/briefer/config.toml``;
+its keys are the ``Settings`` field names (``prices`` is a table of ``{input, output,
+cached_input}`` per model). The API key is never a setting: only the name of the variable that
+holds it (``api_key_env``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from briefer.errors import ConfigError
+from briefer.llm.base import LLMClient
+from briefer.pricing import Price
+
+__all__ = [
+    "ENV_VARIABLES",
+    "PriceOverride",
+    "Settings",
+    "build_client",
+    "config_path",
+    "load_settings",
+]
+
+
+class PriceOverride(BaseModel):
+    """USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cached_input: float = Field(ge=0)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    model: str = "gpt-4.1-mini"
+    base_url: str | None = None
+    api_key_env: str = Field(default="OPENAI_API_KEY", min_length=1)
+    timeout: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0)
+    strict_schema: bool | None = None
+    concurrency: int = Field(default=8, ge=1)
+    max_cost: float | None = Field(default=None, ge=0)
+    max_repairs: int = Field(default=2, ge=0)
+    cache: bool = True
+    cache_dir: Path | None = None
+    record_dir: Path | None = None
+    replay_dir: Path | None = None
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+
+    def price_table(self) -> dict[str, Price]:
+        """The price overrides in the form ``briefer.pricing`` takes."""
+        return {name: Price(**p.model_dump()) for name, p in self.prices.items()}
+
+
+# Environment variable -> setting. Booleans take 1/0, true/false, yes/no, on/off.
+ENV_VARIABLES: dict[str, str] = {
+    "BRIEFER_MODEL": "model",
+    "BRIEFER_BASE_URL": "base_url",
+    "BRIEFER_API_KEY_ENV": "api_key_env",
+    "BRIEFER_TIMEOUT": "timeout",
+    "BRIEFER_MAX_RETRIES": "max_retries",
+    "BRIEFER_STRICT_SCHEMA": "strict_schema",
+    "BRIEFER_CONCURRENCY": "concurrency",
+    "BRIEFER_MAX_COST": "max_cost",
+    "BRIEFER_MAX_REPAIRS": "max_repairs",
+    "BRIEFER_CACHE": "cache",
+    "BRIEFER_CACHE_DIR": "cache_dir",
+    "BRIEFER_RECORD_DIR": "record_dir",
+    "BRIEFER_REPLAY_DIR": "replay_dir",
+    "BRIEFER_PRICES": "prices",
+}
+
+
+def config_path() -> Path:
+    configured = os.environ.get("BRIEFER_CONFIG")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_config_dir("briefer")) / "config.toml"
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc}") from None
+    unknown = sorted(set(data) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(
+            f"unknown setting(s) {', '.join(unknown)} in {path}; "
+            f"known: {', '.join(Settings.model_fields)}"
+        )
+    return data
+
+
+def _from_env() -> dict[str, tuple[str, Any]]:
+    found: dict[str, tuple[str, Any]] = {}
+    for variable, name in ENV_VARIABLES.items():
+        raw = os.environ.get(variable)
+        if raw is None or raw == "":
+            continue
+        value: Any = raw
+        if name == "prices":
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ConfigError(f"{variable} is not a JSON object; fix or unset it") from None
+        elif name in ("cache", "strict_schema"):
+            lowered = raw.strip().lower()
+            if lowered in ("1", "true", "yes", "on"):
+                value = True
+            elif lowered in ("0", "false", "no", "off"):
+                value = False
+            else:
+                raise ConfigError(f"{variable}={raw!r} is not a yes/no value; use 1 or 0")
+        found[name] = (variable, value)
+    return found
+
+
+def load_settings(**cli_overrides: Any) -> Settings:
+    """Defaults < config file < ``BRIEFER_*`` variables < ``cli_overrides`` (None = not given)."""
+    path = config_path()
+    merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name, value in _from_file(path).items():
+        merged[name], origin[name] = value, str(path)
+    for name, (variable, value) in _from_env().items():
+        merged[name], origin[name] = value, variable
+    for name, value in cli_overrides.items():
+        if name not in Settings.model_fields:
+            raise TypeError(f"unknown setting {name!r}")
+        if value is not None:
+            merged[name], origin[name] = value, f"--{name.replace('_', '-')}"
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        where = origin.get(name, "defaults")
+        raise ConfigError(
+            f"{name} from {where}: {first['msg']} (got {merged.get(name)!r})"
+        ) from None
+
+
+def build_client(settings: Settings) -> LLMClient:
+    """The client stack ``settings`` describe.
+
+    ``replay_dir``: a ReplayClient alone (no key, no network). Otherwise an OpenAIClient,
+    wrapped in a RecordingClient when ``record_dir`` is set, then in a CachingClient unless
+    ``cache`` is off. The key is read only when a call reaches the OpenAIClient, so a run that
+    is fully cached needs none.
+    """
+    from briefer.llm.openai import Endpoint, OpenAIClient
+    from briefer.llm.recording import CachingClient, RecordingClient
+    from briefer.llm.replay import ReplayClient
+
+    if settings.replay_dir is not None:
+        return ReplayClient(settings.replay_dir)
+    endpoint = Endpoint(
+        base_url=settings.base_url,
+        api_key_env=settings.api_key_env,
+        timeout=settings.timeout,
+        strict_schema=settings.strict_schema,
+    )
+    client: LLMClient = OpenAIClient(endpoint=endpoint, max_retries=settings.max_retries)
+    if settings.record_dir is not None:
+        client = RecordingClient(client, settings.record_dir)
+    if settings.cache:
+        client = CachingClient(client, settings.cache_dir)
+    return client

@@ -1,0 +1,367 @@
+"""A fake OpenAI-compatible server on 127.0.0.1, for tests and benchmarks of real HTTP clients.
+
+``FakeOpenAIServer`` serves ``POST /v1/chat/completions`` from a background thread (one thread
+per connection, so concurrent requests overlap). Each request is answered by the next scripted
+``FakeReply`` if any are queued, else by ``handler(body)``, else with a reply valid against the
+request's schema. ``FakeReply`` covers what real servers do: 429 with ``Retry-After``, 5xx,
+slow replies, dropped connections, malformed bodies, refusals, truncation, a 400 rejecting
+``json_schema``. Received requests are kept with the ``Authorization`` header scrubbed.
+
+    with FakeOpenAIServer() as server:
+        client = OpenAIClient(endpoint=Endpoint(base_url=server.base_url))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+
+from briefer.llm.fake import reply_from_schema
+
+__all__ = ["FakeOpenAIServer", "FakeReply", "ReceivedRequest", "ReplyHandler"]
+
+# Where OpenAIClient puts the schema in json_object mode (the default reply looks for it).
+_SCHEMA_MARKER = "JSON Schema:\n"
+
+
+@dataclass(frozen=True)
+class FakeReply:
+    """One scripted answer. With neither ``content`` nor ``refusal``, a schema-valid reply."""
+
+    status: int = 200
+    content: str | None = None
+    refusal: str | None = None
+    finish_reason: str = "stop"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop: bool = False
+    raw_body: bytes | None = None
+    error: Mapping[str, Any] | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cached_tokens: int = 0
+
+    @classmethod
+    def json(cls, value: str | Mapping[str, Any] | list[Any], **kw: Any) -> FakeReply:
+        """A normal reply whose content is ``value`` (JSON text, or an object to serialise)."""
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return cls(content=text, **kw)
+
+    @classmethod
+    def schema_valid(cls, **kw: Any) -> FakeReply:
+        return cls(**kw)
+
+    @classmethod
+    def rate_limited(cls, retry_after: float | None = 1.0, *, in_ms: bool = False) -> FakeReply:
+        headers: dict[str, str] = {}
+        if retry_after is not None:
+            if in_ms:
+                headers["retry-after-ms"] = f"{retry_after * 1000:g}"
+            else:
+                headers["retry-after"] = f"{retry_after:g}"
+        return cls.http_error(429, "Rate limit reached; please try again later.", headers=headers)
+
+    @classmethod
+    def server_error(cls, status: int = 500) -> FakeReply:
+        return cls.http_error(status, "The server had an error processing your request.")
+
+    @classmethod
+    def slow(cls, delay: float, content: str | None = None) -> FakeReply:
+        return cls(content=content, delay=delay)
+
+    @classmethod
+    def dropped(cls) -> FakeReply:
+        """Close the connection without answering."""
+        return cls(drop=True)
+
+    @classmethod
+    def malformed_body(cls) -> FakeReply:
+        """A 200 whose body is not JSON at all."""
+        return cls(raw_body=b'{"id": "chatcmpl-broken", "choices": [')
+
+    @classmethod
+    def refused(cls, text: str = "I can't help with that.") -> FakeReply:
+        return cls(refusal=text)
+
+    @classmethod
+    def truncated(cls, content: str = '{"items": [{"text": "cut off') -> FakeReply:
+        return cls(content=content, finish_reason="length")
+
+    @classmethod
+    def rejects_json_schema(cls) -> FakeReply:
+        return cls.http_error(
+            400,
+            "Invalid parameter: 'response_format' of type 'json_schema' is not supported "
+            "with this model.",
+            param="response_format",
+        )
+
+    @classmethod
+    def http_error(
+        cls,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> FakeReply:
+        """An error in OpenAI's shape: ``{"error": {message, type, param, code}}``."""
+        error = {"message": message, "type": type, "param": param, "code": code}
+        return cls(status=status, error=error, headers=dict(headers or {}))
+
+
+ReplyHandler = Callable[[dict[str, Any]], FakeReply]
+
+
+@dataclass(frozen=True)
+class ReceivedRequest:
+    """What the server received. ``headers`` has ``authorization`` scrubbed; ``sent_key``
+    checks the key that was sent without keeping it."""
+
+    path: str
+    body: dict[str, Any]
+    headers: Mapping[str, str]
+    _authorization_sha256: str | None = field(default=None, repr=False)
+
+    def sent_key(self, key: str) -> bool:
+        expected = hashlib.sha256(f"Bearer {key}".encode()).hexdigest()
+        return self._authorization_sha256 == expected
+
+
+def _schema_of(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    fmt = body.get("response_format") or {}
+    if fmt.get("type") == "json_schema":
+        schema = (fmt.get("json_schema") or {}).get("schema")
+        return schema if isinstance(schema, dict) else None
+    for message in body.get("messages") or []:
+        text = message.get("content") if isinstance(message, dict) else None
+        if isinstance(text, str) and _SCHEMA_MARKER in text:
+            tail = text.rsplit(_SCHEMA_MARKER, 1)[1]
+            try:
+                found, _ = json.JSONDecoder().raw_decode(tail)
+            except json.JSONDecodeError:
+                return None
+            return found if isinstance(found, dict) else None
+    return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        owner = self.server.owner
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length)
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            body = {"_unparseable": raw.decode("utf-8", "replace")}
+        owner._enter(self.path, body, dict(self.headers.items()))
+        try:
+            if not self.path.rstrip("/").endswith("/chat/completions"):
+                self._send(404, {"error": {"message": f"no route {self.path}", "type": "x"}}, {})
+                return
+            reply = owner._reply_for(body)
+            content = reply.content
+            if content is None and reply.refusal is None:
+                content = owner._default_content(body)
+            tokens = reply.completion_tokens
+            if tokens is None:
+                tokens = max(1, len(content or reply.refusal or "") // 4)
+            owner._pause(reply.delay + owner.latency + owner.per_token_latency * tokens)
+            if reply.drop:
+                self.close_connection = True
+                return
+            if reply.raw_body is not None:
+                self._send_bytes(200, reply.raw_body, reply.headers)
+            elif reply.status != 200 or reply.error is not None:
+                self._send(reply.status, {"error": dict(reply.error or {})}, reply.headers)
+            else:
+                self._send(200, owner._completion(body, reply, content, tokens), reply.headers)
+        finally:
+            owner._leave()
+
+    def _send(self, status: int, payload: Mapping[str, Any], headers: Mapping[str, str]) -> None:
+        self._send_bytes(status, json.dumps(payload).encode("utf-8"), headers)
+
+    def _send_bytes(self, status: int, data: bytes, headers: Mapping[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # a small backlog drops connections under concurrency
+    owner: FakeOpenAIServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away (timeout, cancel) is expected, not an error
+
+
+class FakeOpenAIServer:
+    """A chat completions server on 127.0.0.1 (port 0), run as a context manager.
+
+    ``latency`` seconds are added to every reply, plus ``per_token_latency`` per completion
+    token. ``requests`` holds what was received; ``max_in_flight`` the most requests that
+    were being answered at once.
+    """
+
+    __test__ = False
+
+    def __init__(
+        self,
+        handler: ReplyHandler | None = None,
+        *,
+        replies: Iterable[FakeReply] = (),
+        latency: float = 0.0,
+        per_token_latency: float = 0.0,
+        seed: int = 0,
+    ) -> None:
+        self.handler = handler
+        self.latency = latency
+        self.per_token_latency = per_token_latency
+        self.seed = seed
+        self.requests: list[ReceivedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._queue: deque[FakeReply] = deque(replies)
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- scripting ---------------------------------------------------------------------------
+
+    def enqueue(self, *replies: FakeReply) -> None:
+        """Answer the next requests with ``replies``, in order, before the handler."""
+        with self._lock:
+            self._queue.extend(replies)
+
+    def _reply_for(self, body: dict[str, Any]) -> FakeReply:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+        if self.handler is not None:
+            return self.handler(body)
+        return FakeReply()
+
+    def _default_content(self, body: Mapping[str, Any]) -> str:
+        schema = _schema_of(body)
+        if schema is None:
+            return "{}"
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        rng = random.Random(f"{self.seed}:{digest}")
+        return json.dumps(reply_from_schema(schema, rng), ensure_ascii=False)
+
+    def _completion(
+        self, body: Mapping[str, Any], reply: FakeReply, content: str | None, tokens: int
+    ) -> dict[str, Any]:
+        prompt = reply.prompt_tokens
+        if prompt is None:
+            prompt = max(1, len(json.dumps(body.get("messages", []))) // 4)
+        return {
+            "id": f"chatcmpl-fake{len(self.requests)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model", "fake-model"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": content, "refusal": reply.refusal},
+                    "logprobs": None,
+                    "finish_reason": reply.finish_reason,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt,
+                "completion_tokens": tokens,
+                "total_tokens": prompt + tokens,
+                "prompt_tokens_details": {"cached_tokens": reply.cached_tokens},
+            },
+        }
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _enter(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+        scrubbed: dict[str, str] = {}
+        digest = None
+        for name, value in headers.items():
+            if name.lower() == "authorization":
+                digest = hashlib.sha256(value.encode()).hexdigest()
+                value = value.split(" ", 1)[0] + " ***"
+            elif name.lower() in ("api-key", "x-api-key", "cookie"):
+                value = "***"
+            scrubbed[name.lower()] = value
+        with self._lock:
+            self.requests.append(ReceivedRequest(path, body, scrubbed, digest))
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def _pause(self, seconds: float) -> None:
+        if seconds > 0:
+            self._closing.wait(seconds)  # returns at once when the server closes
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the server is not running; use it as a context manager")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.owner = self
+        self._server = server
+        self._closing.clear()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._closing.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,170 @@
+"""Recordings: one JSON file per request, named by the request's key, written atomically.
+
+The same directory format serves ``--record``/``--replay`` and the response cache. A file is
+``<key>.json`` holding a ``Recording`` (``schemas/recording.schema.json``); it never holds an API
+key or a header, only the canonical request, who asked (``context``) and the reply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from briefer.errors import ConfigError
+from briefer.llm.base import LLMRequest, LLMResponse, Message, RequestContext, TokenUsage
+
+__all__ = [
+    "RECORDING_FORMAT",
+    "RecordedRequest",
+    "RecordedResponse",
+    "Recording",
+    "RecordingStore",
+    "default_cache_dir",
+    "write_atomically",
+]
+
+RECORDING_FORMAT: Literal["briefer-recording/1"] = "briefer-recording/1"
+
+
+class RecordedRequest(BaseModel):
+    """``LLMRequest.canonical()`` plus the context it was asked in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str
+    messages: list[Message]
+    schema_name: str
+    response_schema: dict[str, Any]
+    prompt_version: str
+    temperature: float
+    seed: int | None
+    max_tokens: int | None
+    context: RequestContext
+
+
+class RecordedResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content: str | None
+    refusal: str | None
+    finish_reason: str
+    usage: TokenUsage
+    model: str | None
+
+
+class Recording(BaseModel):
+    """One request and the reply the server gave to it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["briefer-recording/1"] = RECORDING_FORMAT
+    key: str = Field(description="LLMRequest.key() of the request; also the file's name.")
+    recorded_at: dt.datetime
+    request: RecordedRequest
+    response: RecordedResponse
+
+    @classmethod
+    def of(cls, request: LLMRequest, response: LLMResponse) -> Recording:
+        return cls(
+            key=request.key(),
+            recorded_at=dt.datetime.now(dt.UTC),
+            request=RecordedRequest.model_validate(
+                {**request.canonical(), "context": request.context}
+            ),
+            response=RecordedResponse(
+                content=response.content,
+                refusal=response.refusal,
+                finish_reason=response.finish_reason,
+                usage=response.usage,
+                model=response.model,
+            ),
+        )
+
+    def to_response(self, origin: Literal["replay", "cache"]) -> LLMResponse:
+        r = self.response
+        return LLMResponse(
+            content=r.content,
+            refusal=r.refusal,
+            finish_reason=r.finish_reason,
+            usage=r.usage,
+            model=r.model,
+            origin=origin,
+        )
+
+
+def default_cache_dir() -> Path:
+    """``BRIEFER_CACHE_DIR``, else the user cache directory's ``briefer/responses``."""
+    configured = os.environ.get("BRIEFER_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_cache_dir("briefer")) / "responses"
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    # Make the rename itself durable (POSIX; directories cannot be opened on Windows).
+    if hasattr(os, "O_DIRECTORY"):
+        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+class RecordingStore:
+    """A directory of recordings, read and written by request key."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory).expanduser()
+
+    def path_for(self, key: str) -> Path:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            raise ValueError(f"not a request key: {key!r}")
+        return self.directory / f"{key}.json"
+
+    def get(self, key: str) -> Recording | None:
+        """The recording for ``key``, None if there is none; ConfigError if it is unreadable."""
+        path = self.path_for(key)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            recording = Recording.model_validate_json(text)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = "/".join(map(str, first["loc"])) or "(root)"
+            raise ConfigError(
+                f"{path} is not a valid recording ({where}: {first['msg']}); "
+                "delete it to record again"
+            ) from None
+        if recording.key != key:
+            raise ConfigError(f"{path} holds the recording of {recording.key}; delete or rename it")
+        return recording
+
+    def put(self, recording: Recording) -> Path:
+        path = self.path_for(recording.key)
+        write_atomically(path, recording.model_dump_json(indent=2) + "\n")
+        return path
+
+    def keys(self) -> list[str]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(p.stem for p in self.directory.glob("*.json"))
