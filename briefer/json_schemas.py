@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from briefer.llm.store import Recording
 from briefer.models import Briefing, ComposeReply, EventRecord, ExtractionReply, StanceRecord
 
 __all__ = ["SCHEMA_MODELS", "render_schema", "schema_for", "write_schemas"]
@@ -24,6 +25,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "briefing": Briefing,
     "extraction": ExtractionReply,
     "compose": ComposeReply,
+    "recording": Recording,
 }
 # LLM-facing schemas are sent as they are; they must pass the strict Structured Outputs rules.
 STRICT = ("extraction", "compose")
