@@ -1,4 +1,4 @@
-"""Token counts built offline from the bundled vocabularies, checked against an independent encoder."""
+"""Token counts built offline from the bundled vocabularies, checked against another encoder."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def test_unknown_encoding_is_a_config_error() -> None:
 def test_altered_vocabulary_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     spec = dataclasses.replace(tokens._SPECS["o200k_base"], sha256="0" * 64)
     monkeypatch.setitem(tokens._SPECS, "o200k_base", spec)
-    with pytest.raises(ConfigError, match="sha256 446a9538.*not the 0000.*reinstall") as info:
+    with pytest.raises(ConfigError, match=r"sha256 446a9538.*not the 0000.*reinstall") as info:
         tokens.get_encoding("o200k_base")
     assert "\n" not in str(info.value)
     assert "o200k_base" not in tokens._encodings  # nothing half-built is kept
