@@ -1,0 +1,243 @@
+"""Grounding: find each quote a model returned in the original article text.
+
+A quote is looked for exactly, then after normalising typography (whitespace runs, curly and
+straight quote marks, dashes, ellipses, non-breaking spaces), then also ignoring case. The
+normalised text keeps a map back to the original, so offsets always point into the original
+text and the stored quote is the original slice: ``text[start:end] == evidence.quote``.
+A record none of whose quotes is found is not grounded and never reaches a briefing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Generic, Literal, Protocol, TypeVar
+
+from briefer.models import Document, Evidence
+
+__all__ = [
+    "MIN_QUOTE_CHARS",
+    "GroundedItem",
+    "GroundingOutcome",
+    "MatchKind",
+    "NormalizedText",
+    "QuotedItem",
+    "ground_records",
+    "is_meaningful_quote",
+    "locate_evidence",
+    "locate_quote",
+    "normalize_text",
+]
+
+MatchKind = Literal["exact", "normalized", "casefold"]
+
+# Shorter quotes match by chance too easily to count as grounding ("the U.S.", "said").
+MIN_QUOTE_CHARS = 8
+
+_QUOTE_MARKS = {c: "'" for c in "‘’‚‛′`´"} | {c: '"' for c in "“”„‟″«»"}
+_DASHES = dict.fromkeys("‐‑‒–—―−", "-")
+_EXPANSIONS = {"…": "..."}
+_TRANSLATE = _QUOTE_MARKS | _DASHES | _EXPANSIONS
+# Characters that surround a quote the model may have copied along with it.
+_WRAPPERS = "\"'“”‘’«»"
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """A normalised text and, for each of its characters, the original span it came from."""
+
+    text: str
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.starts[start], self.ends[end - 1]
+
+
+def normalize_text(text: str, *, casefold: bool = False) -> NormalizedText:
+    """Collapse whitespace runs to one space and unify quote marks, dashes and ellipses."""
+    return _normalize_cached(text, casefold)
+
+
+# One document is searched for many quotes: normalise it once, not once per quote.
+@lru_cache(maxsize=32)
+def _normalize_cached(text: str, casefold: bool) -> NormalizedText:
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char.isspace():
+            j = i + 1
+            while j < n and text[j].isspace():
+                j += 1
+            out.append(" ")
+            starts.append(i)
+            ends.append(j)
+            i = j
+            continue
+        replacement = _TRANSLATE.get(char, char)
+        if casefold:
+            lowered = replacement.lower()
+            # Lowering may change the length (e.g. 'İ'); keep such characters as they are.
+            if len(lowered) == len(replacement):
+                replacement = lowered
+        for piece in replacement:
+            out.append(piece)
+            starts.append(i)
+            ends.append(i + 1)
+        i += 1
+    return NormalizedText("".join(out), tuple(starts), tuple(ends))
+
+
+def is_meaningful_quote(quote: str) -> bool:
+    """Long enough and more than one word: short fragments match anywhere by chance."""
+    normalized = normalize_text(quote).text.strip()
+    return len(normalized) >= MIN_QUOTE_CHARS and len(normalized.split(" ")) >= 2
+
+
+def _occurrences(haystack: str, needle: str) -> list[int]:
+    found: list[int] = []
+    at = haystack.find(needle)
+    while at != -1:
+        found.append(at)
+        at = haystack.find(needle, at + 1)
+    return found
+
+
+def _pick(spans: list[tuple[int, int]], prefer: tuple[int, int] | None) -> tuple[int, int]:
+    """The occurrence inside the preferred span, else one overlapping it, else the first."""
+    if prefer is not None:
+        lo, hi = prefer
+        for start, end in spans:
+            if lo <= start and end <= hi:
+                return start, end
+        for start, end in spans:
+            if start < hi and lo < end:
+                return start, end
+    return spans[0]
+
+
+def _locate_once(
+    text: str, quote: str, prefer: tuple[int, int] | None
+) -> tuple[int, int, MatchKind] | None:
+    if not quote:
+        return None
+    exact = [(s, s + len(quote)) for s in _occurrences(text, quote)]
+    if exact:
+        return (*_pick(exact, prefer), "exact")
+    kind: MatchKind
+    for kind, casefold in (("normalized", False), ("casefold", True)):
+        haystack = normalize_text(text, casefold=casefold)
+        needle = normalize_text(quote, casefold=casefold).text.strip(" ")
+        if not needle:
+            return None
+        spans = [
+            haystack.original_span(s, s + len(needle)) for s in _occurrences(haystack.text, needle)
+        ]
+        if spans:
+            return (*_pick(spans, prefer), kind)
+    return None
+
+
+def locate_quote(
+    text: str, quote: str, prefer: tuple[int, int] | None = None
+) -> tuple[int, int, MatchKind] | None:
+    """Where ``quote`` stands in ``text`` as ``(start, end, how)``, or None when it is not there.
+
+    ``prefer`` is a span (usually the chunk the quote came from) whose occurrence wins when
+    the quote occurs more than once. Quote marks wrapped around the whole quote are tried off
+    when the quote is not found with them.
+    """
+    found = _locate_once(text, quote.strip(), prefer)
+    if found is None:
+        unwrapped = quote.strip().strip(_WRAPPERS).strip()
+        if unwrapped != quote.strip():
+            found = _locate_once(text, unwrapped, prefer)
+    return found
+
+
+def locate_evidence(
+    doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None = None
+) -> list[Evidence]:
+    """Evidence for every meaningful quote found in ``doc``, in order, once per span."""
+    evidence: list[Evidence] = []
+    seen: set[tuple[int, int]] = set()
+    for quote in quotes:
+        if not is_meaningful_quote(quote):
+            continue
+        found = locate_quote(doc.text, quote, prefer)
+        if found is None:
+            continue
+        start, end, _ = found
+        if (start, end) in seen:
+            continue
+        seen.add((start, end))
+        evidence.append(Evidence(source_id=doc.id, quote=doc.text[start:end], start=start, end=end))
+    return evidence
+
+
+class QuotedItem(Protocol):
+    """What the model returns for a record: anything with its claimed quotes."""
+
+    @property
+    def quotes(self) -> list[str]: ...
+
+
+ItemT = TypeVar("ItemT", bound=QuotedItem)
+
+
+@dataclass(frozen=True)
+class GroundedItem(Generic[ItemT]):
+    """A model item with the evidence found for it. ``grounded`` is False only when kept."""
+
+    item: ItemT
+    evidence: list[Evidence]
+    grounded: bool
+
+
+@dataclass
+class GroundingOutcome(Generic[ItemT]):
+    items: list[GroundedItem[ItemT]] = field(default_factory=list)
+    quotes_total: int = 0
+    quotes_grounded: int = 0
+    records_total: int = 0
+    records_grounded: int = 0
+    records_dropped: int = 0
+
+
+def ground_records(
+    doc: Document,
+    items: Sequence[ItemT],
+    *,
+    prefer: tuple[int, int] | None = None,
+    keep_ungrounded: bool = False,
+) -> GroundingOutcome[ItemT]:
+    """Locate every quote of every item; keep the found quotes as evidence.
+
+    An item with no quote found is dropped and counted, or, with ``keep_ungrounded``, kept
+    with ``grounded=False`` and placeholder evidence: its claimed quotes at an empty span at
+    the start of ``prefer`` (they are not in the text, so no offsets can be honest).
+    """
+    outcome: GroundingOutcome[ItemT] = GroundingOutcome()
+    for item in items:
+        outcome.records_total += 1
+        outcome.quotes_total += len(item.quotes)
+        evidence = locate_evidence(doc, item.quotes, prefer)
+        outcome.quotes_grounded += len(evidence)
+        if evidence:
+            outcome.records_grounded += 1
+            outcome.items.append(GroundedItem(item, evidence, grounded=True))
+            continue
+        if not keep_ungrounded:
+            outcome.records_dropped += 1
+            continue
+        anchor = prefer[0] if prefer is not None else 0
+        placeholder = [
+            Evidence(source_id=doc.id, quote=q, start=anchor, end=anchor)
+            for q in (item.quotes or [""])
+        ]
+        outcome.items.append(GroundedItem(item, placeholder, grounded=False))
+    return outcome
