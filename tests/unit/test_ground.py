@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from briefer.ground import (
+    ground_records,
+    is_meaningful_quote,
+    locate_evidence,
+    locate_quote,
+    normalize_text,
+)
+from briefer.models import Document, ExtractedActor, ExtractedStance, Source
+
+SOURCE_TEXT = (
+    "WASHINGTON \u2014 The Treasury  Department on Wednesday sanctioned five North Koreans.\n\n"
+    "\u201cWe will use every appropriate tool,\u201d a\u00a0spokesperson said\u2026 "
+    "Officials said the move \u2018remains  unchanged\u2019 in its aims."
+)
+
+
+def make_doc(text: str) -> Document:
+    source = Source(
+        id="src-test",
+        title="t",
+        url=None,
+        path=None,
+        outlet=None,
+        published=dt.date(2022, 1, 13),
+        sha256="0" * 64,
+        tokens=0,
+        chars=len(text),
+    )
+    return Document(source=source, text=text)
+
+
+def stance(*quotes: str) -> ExtractedStance:
+    holder = ExtractedActor(name="Price", canonical="Ned Price", country="USA", kind="person")
+    return ExtractedStance(
+        holder=holder,
+        topic="sanctions",
+        target=None,
+        polarity="favor",
+        quote_type="direct",
+        claim="c",
+        quotes=list(quotes),
+    )
+
+
+def test_exact_match_gives_exact_offsets() -> None:
+    found = locate_quote(SOURCE_TEXT, "sanctioned five North Koreans")
+    assert found is not None
+    start, end, how = found
+    assert how == "exact"
+    assert SOURCE_TEXT[start:end] == "sanctioned five North Koreans"
+
+
+def test_curly_quotes_and_doubled_spaces_in_source_map_back_to_original_offsets() -> None:
+    quote = '"We will use every appropriate tool," a spokesperson said...'
+    found = locate_quote(SOURCE_TEXT, quote)
+    assert found is not None
+    start, end, how = found
+    assert how == "normalized"
+    original = SOURCE_TEXT[start:end]
+    assert original.startswith("\u201cWe will")
+    assert original.endswith("said\u2026")
+    assert "a\u00a0spokesperson" in original
+    # The same works for a doubled space inside the span and a curly single quote around it.
+    found = locate_quote(SOURCE_TEXT, "the move 'remains unchanged' in its aims")
+    assert found is not None
+    assert SOURCE_TEXT[found[0] : found[1]] == "the move \u2018remains  unchanged\u2019 in its aims"
+
+
+def test_dash_and_case_differences() -> None:
+    found = locate_quote(SOURCE_TEXT, "washington - the treasury department")
+    assert found is not None
+    start, end, how = found
+    assert how == "casefold"
+    assert SOURCE_TEXT[start:end] == "WASHINGTON \u2014 The Treasury  Department"
+
+
+def test_missing_quote_is_none() -> None:
+    assert locate_quote(SOURCE_TEXT, "sanctioned six North Koreans") is None
+
+
+def test_quotes_wrapped_in_quote_marks_are_found_without_them() -> None:
+    found = locate_quote(SOURCE_TEXT, '"sanctioned five North Koreans"')
+    assert found is not None
+    assert SOURCE_TEXT[found[0] : found[1]] == "sanctioned five North Koreans"
+
+
+def test_prefers_the_occurrence_inside_the_hint() -> None:
+    text = "the council met again today. Later, the council met again today."
+    second = text.rindex("the council met again")
+    found = locate_quote(text, "the council met again today", prefer=(second - 2, len(text)))
+    assert found is not None
+    assert found[0] == second
+    assert locate_quote(text, "the council met again today")[0] == 0  # type: ignore[index]
+
+
+def test_short_quotes_do_not_count_as_grounding() -> None:
+    assert not is_meaningful_quote("Koreans")
+    assert not is_meaningful_quote("the US")
+    assert not is_meaningful_quote("   Pyongyang\u2019s   ")
+    assert is_meaningful_quote("five North Koreans")
+    doc = make_doc(SOURCE_TEXT)
+    assert locate_evidence(doc, ["Koreans", "Treasury"]) == []
+
+
+def test_ground_records_drops_fabricated_and_keeps_found_quotes_only() -> None:
+    doc = make_doc(SOURCE_TEXT)
+    real = stance("sanctioned five North Koreans", "a quote the article never printed")
+    fake = stance("North Korea agreed to resume talks next week")
+    outcome = ground_records(doc, [real, fake])
+    assert (outcome.records_total, outcome.records_grounded, outcome.records_dropped) == (2, 1, 1)
+    assert (outcome.quotes_total, outcome.quotes_grounded) == (3, 1)
+    [item] = outcome.items
+    assert item.grounded
+    [evidence] = item.evidence
+    assert doc.text[evidence.start : evidence.end] == evidence.quote
+    assert evidence.quote == "sanctioned five North Koreans"
+
+
+def test_ground_records_keeps_ungrounded_when_asked() -> None:
+    doc = make_doc(SOURCE_TEXT)
+    outcome = ground_records(
+        doc, [stance("an invented sentence here")], prefer=(10, 50), keep_ungrounded=True
+    )
+    assert outcome.records_dropped == 0
+    [item] = outcome.items
+    assert not item.grounded
+    assert item.evidence[0].start == item.evidence[0].end == 10
+
+
+# --- property: perturbed quotes still map back to a matching original slice -------------------
+
+WORDS = st.text(alphabet="abcXYZ019,;.'\"-", min_size=1, max_size=6)
+SPACES = st.sampled_from([" ", "  ", "\n", " \n ", "\u00a0", "\t"])
+SWAPS = {
+    "'": ["\u2018", "\u2019", "'"],
+    '"': ["\u201c", "\u201d", '"', "\u00ab"],
+    "-": ["\u2013", "\u2014", "-", "\u2212"],
+}
+
+
+@st.composite
+def text_and_quote(draw: st.DrawFn) -> tuple[str, str]:
+    words = draw(st.lists(WORDS, min_size=3, max_size=25))
+    gaps = [draw(SPACES) for _ in words]
+    # The source: typographic marks of its own, and whitespace runs of any kind.
+    source_words = ["".join(draw(st.sampled_from(SWAPS.get(c, [c]))) for c in w) for w in words]
+    text = "".join(w + g for w, g in zip(source_words, gaps, strict=True))
+    first = draw(st.integers(0, len(words) - 2))
+    last = draw(st.integers(first + 1, len(words) - 1))
+    # The quote: the same words, single spaces, and quote marks and dashes swapped around.
+    quote_words = []
+    for word in words[first : last + 1]:
+        quote_words.append("".join(draw(st.sampled_from(SWAPS.get(c, [c]))) for c in word))
+    quote = " ".join(quote_words)
+    if draw(st.booleans()):
+        quote = quote.upper()
+    return text, quote
+
+
+@settings(max_examples=200, deadline=None)
+@given(text_and_quote())
+def test_property_located_slice_normalises_to_the_quote(case: tuple[str, str]) -> None:
+    text, quote = case
+    found = locate_quote(text, quote)
+    assert found is not None
+    start, end, how = found
+    casefold = how == "casefold"
+    assert 0 <= start < end <= len(text)
+    original = normalize_text(text[start:end], casefold=casefold).text.strip()
+    assert original == normalize_text(quote, casefold=casefold).text.strip()
