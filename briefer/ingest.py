@@ -64,6 +64,7 @@ from briefer.models import Document, Excluded, Source
 __all__ = [
     "DEFAULT_MAX_FILE_BYTES",
     "HTML_SUFFIXES",
+    "MIN_HTML_WORDS",
     "TEXT_SUFFIXES",
     "IngestResult",
     "TextMeta",
@@ -81,6 +82,8 @@ DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 STDIN = "-"
+# Fewer words than this from a page is a menu or a stub, not an article.
+MIN_HTML_WORDS = 10
 # Fetching is network-bound; a few at once hides latency without hammering anyone.
 _FETCH_WORKERS = 8
 
@@ -251,9 +254,10 @@ _LABELLED = re.compile(r"^(?:Published|Updated|Date|Posted)(?: on)?\s*:?\s*(?P<v
 _OUTLET_LINE = re.compile(r"^(?:Outlet|Source|Publisher)\s*:\s*(?P<value>.+?)\s*$", re.I)
 _BYLINE = re.compile(r"^By [^,\n]{2,60},\s*(?P<outlet>[A-Z][\w .&'’-]{1,40}?)\s*$")
 _NOT_OUTLETS = re.compile(r"writer|reporter|correspondent|editor|staff|contributor", re.I)
+_DATE_WORDS = re.compile(r"\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
 # Metadata sits near the top; look no further so a date in a quote deep down is not taken.
 _TOP_LINES = 15
-_SHORT_LINE_WORDS = 12
+_OTHER_WORDS_BESIDE_DATE = 3
 
 
 def _make_date(year: int, month: int, day: int) -> dt.date | None:
@@ -340,10 +344,10 @@ def _date_from_text(text: str) -> dt.date | None:
             return _make_date(elsewhere.year, month, day)
         return None
     for line in top_lines:
-        if len(line.split()) <= _SHORT_LINE_WORDS:
-            found = _full_date_in(line)
-            if found:
-                return found
+        found = _full_date_in(line)
+        # Only a line that is mostly the date: a date inside a sentence is about something else.
+        if found and len(_DATE_WORDS.sub(" ", line).split()) <= _OTHER_WORDS_BESIDE_DATE:
+            return found
     return None
 
 
@@ -390,7 +394,7 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
     """Main text (paragraphs separated by blank lines) and metadata of an HTML page.
 
     Favours precision: comments and tables are left out. The text is "" when no article text
-    can be found.
+    can be found (fewer than ``MIN_HTML_WORDS`` words: a menu or a stub).
     """
     import trafilatura
 
@@ -409,6 +413,8 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
     body = str(extracted.text or "")
     paragraphs = [line.strip() for line in normalize_text(body).split("\n")]
     text = "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
+    if len(text.split()) < MIN_HTML_WORDS:
+        text = ""
     published = None
     if extracted.date:
         try:
@@ -416,6 +422,8 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
         except ValueError:
             published = None
     sitename = str(extracted.sitename).strip() if extracted.sitename else None
+    if sitename and url and sitename == urlsplit(url).netloc:
+        sitename = None  # trafilatura's own fallback keeps the port; ours below does not
     return text, TextMeta(
         title=str(extracted.title).strip() if extracted.title else None,
         outlet=sitename or _host_outlet(url) or _host_outlet(extracted.url),
@@ -618,7 +626,7 @@ def _document_from_markup(
         raise InputError(label, "empty")
     if html:
         text, meta = extract_html(raw, url)
-        if not text.strip():
+        if not text:
             raise InputError(label, "no article text found")
         outlet = meta.outlet or _host_outlet(url)
     else:

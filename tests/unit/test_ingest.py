@@ -1,0 +1,487 @@
+"""The ingest stage on real files, folders, stdin and loopback HTTP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import pathlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers.web_server import WebServer, web_server
+
+from briefer.errors import InputError
+from briefer.fetch import FetchPolicy
+from briefer.ingest import (
+    IngestResult,
+    decode_file_bytes,
+    default_count_tokens,
+    extract_html,
+    ingest_text,
+    load_sources,
+    parse_plain_text,
+)
+
+__all__ = ["web_server"]  # the fixture, imported so pytest finds it
+
+BODY = (
+    "Harbour authorities reopened the northern channel on Monday after a week of dredging.\n"
+    "\n"
+    "Pilots said the first cargo ship passed without delay.\n"
+)
+HEADER_ARTICLE = (
+    "Title: Northern channel reopens\n"
+    "Outlet: Harbour Gazette\n"
+    "Published: 2024-03-05\n"
+    "URL: https://gazette.example/channel\n"
+    "\n" + BODY
+)
+
+BOILERPLATE_HTML = """<!DOCTYPE html>
+<html><head><meta charset="utf-8">
+<title>Ministers agree on river treaty | Valley Courier</title>
+<meta property="og:site_name" content="Valley Courier">
+<meta property="og:title" content="Ministers agree on river treaty">
+<meta property="article:published_time" content="2024-03-05T09:00:00Z">
+</head><body>
+<nav><ul><li><a href="/">Home</a></li><li><a href="/world">World desk</a></li>
+<li><a href="/sport">Sport scores today</a></li></ul></nav>
+<article><h1>Ministers agree on river treaty</h1>
+<p>Two neighbouring governments signed a treaty on Tuesday to share the waters of the Long
+River, ending a dispute that had lasted more than a decade and twice brought troops to the
+border.</p>
+<p>The agreement sets quotas for each country during the dry season and creates a joint
+commission that will meet every three months, officials said after the signing ceremony.</p>
+<p>"This is a day our farmers have waited for," the foreign minister told reporters, adding
+that the commission would publish its first report before the end of the year.</p>
+</article>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Storm floods coastal road</a></li>
+<li><a href="/b">Election results announced in the north</a></li></ul></aside>
+<footer><p>Copyright 2024 Valley Courier. All rights reserved. Subscribe to our newsletter.</p>
+</footer></body></html>
+"""
+
+
+def count_words(text: str) -> int:
+    return len(text.split())
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_bytes(content.encode("utf-8"))
+    return path
+
+
+def reasons(result: IngestResult) -> dict[str, str]:
+    return {item.input: item.reason for item in result.excluded}
+
+
+def only_reason(path: Path | str, **kwargs: Any) -> str:
+    result = load_sources([path], count_tokens=count_words, **kwargs)
+    assert result.documents == []
+    assert len(result.excluded) == 1
+    excluded = result.excluded[0]
+    assert excluded.input == str(path)
+    assert excluded.stage == "ingest"
+    return excluded.reason
+
+
+# --- plain text -------------------------------------------------------------------------------
+
+
+def test_header_convention_sets_metadata_and_is_not_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "channel.txt", HEADER_ARTICLE)
+    result = load_sources([path], count_tokens=count_words)
+    assert result.excluded == []
+    [doc] = result.documents
+    assert doc.text == BODY
+    source = doc.source
+    assert source.title == "Northern channel reopens"
+    assert source.outlet == "Harbour Gazette"
+    assert source.published == dt.date(2024, 3, 5)
+    assert source.url == "https://gazette.example/channel"
+    assert source.path == str(path)
+    digest = hashlib.sha256(BODY.encode()).hexdigest()
+    assert source.sha256 == digest
+    assert source.id == f"src-{digest[:12]}"
+    assert source.chars == len(BODY)
+    assert source.tokens == count_words(BODY)
+
+
+def test_crlf_and_bom_become_plain_lf_text(tmp_path: Path) -> None:
+    crlf = "\ufeff# River report\r\n\r\nWater rose overnight.\r\nRoads closed.\rSchools shut.\r\n"
+    path = write(tmp_path / "river.md", crlf)
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    assert doc.text == "# River report\n\nWater rose overnight.\nRoads closed.\nSchools shut.\n"
+    assert doc.source.title == "River report"
+
+
+def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path / "wide.txt", "Título\n\nEl río creció.\n".encode("utf-16"))
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    assert doc.text == "Título\n\nEl río creció.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "outlet"),
+    [
+        (
+            "N. Korea tests again\n\nDiplomacy 11:15 January 20, 2022\n\n"
+            "SEOUL, Jan. 20 (Yonhap) -- North Korea fired a missile, officials said.\n",
+            dt.date(2022, 1, 20),
+            "Yonhap",
+        ),
+        (
+            "Sanctions proposed\n\nWASHINGTON, January 12, 2022 — The United States proposed "
+            "new sanctions on Wednesday.\n",
+            dt.date(2022, 1, 12),
+            None,
+        ),
+        (
+            "Talks resume\n\nGENEVA, Mar. 3 — Delegates met again. No year is written here.\n",
+            None,
+            None,
+        ),
+        (
+            "Budget passed\nPublished: 2023-11-02\nBy Ana Ruiz, Reuters\n\nThe vote was close.\n",
+            dt.date(2023, 11, 2),
+            "Reuters",
+        ),
+        (
+            "Port strike ends\nSource: Coastal Times\n\nDockers returned to work on 2021-06-07.\n",
+            None,  # a date inside a sentence is not the publication date
+            "Coastal Times",
+        ),
+        (
+            "Port strike ends\n\nUpdated 09:30 June 8, 2021\n\nDockers returned to work.\n",
+            dt.date(2021, 6, 8),
+            None,
+        ),
+        (
+            "Port strike ends\nBy Ana Ruiz, Staff Writer\n\nDockers returned to work.\n",
+            None,
+            None,
+        ),
+    ],
+)
+def test_dates_and_outlets_from_plain_text(
+    text: str, published: dt.date | None, outlet: str | None
+) -> None:
+    body, meta = parse_plain_text(text)
+    assert body == text  # no header: every line stays in the text
+    assert meta.published == published
+    assert meta.outlet == outlet
+
+
+def test_header_needs_a_blank_line_and_known_keys() -> None:
+    text = "Title: Not a header\nThe story goes straight on.\n"
+    body, meta = parse_plain_text(text)
+    assert body == text
+    assert meta.title == "Title: Not a header"
+    unknown = "Mood: grim\n\nText.\n"
+    assert parse_plain_text(unknown)[0] == unknown
+
+
+# --- HTML -------------------------------------------------------------------------------------
+
+
+def test_html_file_keeps_article_drops_boilerplate(tmp_path: Path) -> None:
+    path = write(tmp_path / "treaty.html", BOILERPLATE_HTML)
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    paragraphs = doc.text.split("\n\n")
+    assert any(p.startswith("Two neighbouring governments signed a treaty") for p in paragraphs)
+    assert any(p.startswith('"This is a day our farmers') for p in paragraphs)
+    for boilerplate in ("World desk", "Related stories", "Storm floods", "Copyright", "Subscribe"):
+        assert boilerplate not in doc.text
+    assert doc.source.title == "Ministers agree on river treaty"
+    assert doc.source.outlet == "Valley Courier"
+    assert doc.source.published == dt.date(2024, 3, 5)
+    assert doc.source.url is None
+
+
+def test_html_without_article_text(tmp_path: Path) -> None:
+    html = (
+        "<html><head><title>Menu</title></head><body><nav><a href='/'>Home</a></nav></body></html>"
+    )
+    path = write(tmp_path / "menu.htm", html)
+    assert only_reason(path) == "no article text found"
+    assert extract_html(html)[0] == ""
+
+
+# --- exclusions -------------------------------------------------------------------------------
+
+
+def test_missing_path(tmp_path: Path) -> None:
+    assert only_reason(tmp_path / "nowhere.txt") == "no such file or directory"
+
+
+@pytest.mark.parametrize("content", ["", "   \n\t\n  \r\n"])
+def test_empty_and_whitespace_only(tmp_path: Path, content: str) -> None:
+    assert only_reason(write(tmp_path / "blank.txt", content)) == "empty"
+
+
+def test_header_only_is_empty(tmp_path: Path) -> None:
+    path = write(tmp_path / "header.txt", "Title: Nothing follows\nOutlet: Gazette\n\n")
+    assert only_reason(path) == "empty"
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+        bytes(range(1, 9)) * 200 + b"some words",
+    ],
+)
+def test_binary_files(tmp_path: Path, content: bytes) -> None:
+    assert only_reason(write(tmp_path / "image.txt", content)) == "binary file, not text"
+
+
+def test_invalid_utf8_names_the_byte(tmp_path: Path) -> None:
+    path = write(tmp_path / "latin.txt", "Caf\u00e9 au lait".encode("latin-1"))
+    assert only_reason(path) == "not valid UTF-8 text (byte 0xE9 at offset 3); save it as UTF-8"
+
+
+def test_html_meta_charset_is_honoured_for_html_files(tmp_path: Path) -> None:
+    html = BOILERPLATE_HTML.replace('charset="utf-8"', 'charset="windows-1252"').replace(
+        "farmers", "farmers’"
+    )
+    path = write(tmp_path / "cp1252.html", html.encode("cp1252"))
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    assert "farmers’" in doc.text
+
+
+def test_too_large_is_refused_without_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = tmp_path / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(20 * 1024 * 1024 + 1)  # sparse: instant to make
+    real_open = pathlib.Path.open
+
+    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        assert self != big, "the large file was opened"
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(pathlib.Path, "open", guarded_open)
+    assert only_reason(big) == "larger than 20 MB"
+    small = write(tmp_path / "small.txt", "x" * 2048)
+    assert only_reason(small, max_file_bytes=1024) == "larger than 1 KB"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_permission_denied(tmp_path: Path) -> None:
+    path = write(tmp_path / "secret.txt", "classified")
+    path.chmod(0)
+    try:
+        assert only_reason(path) == "permission denied"
+    finally:
+        path.chmod(0o644)
+
+
+def test_unsupported_file_named_directly(tmp_path: Path) -> None:
+    path = write(tmp_path / "report.pdf", b"%PDF-1.7")
+    assert only_reason(path) == "skipped: unsupported file type .pdf"
+
+
+def test_unsupported_url_scheme_input() -> None:
+    assert only_reason("ftp://example.org/a.txt") == (
+        "unsupported URL scheme ftp: only http and https are fetched"
+    )
+
+
+# --- folders ----------------------------------------------------------------------------------
+
+
+def test_folder_walk_nested_mixed_hidden_and_link_loop(tmp_path: Path) -> None:
+    root = tmp_path / "news"
+    write(root / "b.txt", "Bravo story\n\nText of bravo.\n")
+    write(root / "a" / "deep" / "c.md", "# Charlie\n\nText of charlie.\n")
+    write(root / "a" / "d.html", BOILERPLATE_HTML)
+    write(root / "a" / "scan.pdf", b"%PDF-1.7")
+    write(root / ".hidden.txt", "Hidden\n\nNever read.\n")
+    write(root / ".git" / "notes.txt", "Hidden folder\n\nNever read.\n")
+    (root / "a" / "deep" / "loop").symlink_to(root, target_is_directory=True)
+
+    result = load_sources([root], count_tokens=count_words)
+
+    titles = [doc.source.title for doc in result.documents]
+    # Name order within each folder: "d.html" sorts before "deep".
+    assert titles == ["Ministers agree on river treaty", "Charlie", "Bravo story"]
+    assert [doc.source.path for doc in result.documents] == [
+        str(root / "a" / "d.html"),
+        str(root / "a" / "deep" / "c.md"),
+        str(root / "b.txt"),
+    ]
+    assert reasons(result) == {str(root / "a" / "scan.pdf"): "skipped: unsupported file type .pdf"}
+    # The same call gives the same result.
+    assert load_sources([root], count_tokens=count_words) == result
+
+
+def test_folder_without_usable_files(tmp_path: Path) -> None:
+    folder = tmp_path / "attachments"
+    write(folder / "scan.pdf", b"%PDF-1.7")
+    write(folder / ".DS_Store", b"\x00\x01")
+    result = load_sources([folder], count_tokens=count_words)
+    assert result.documents == []
+    assert reasons(result) == {
+        str(folder / "scan.pdf"): "skipped: unsupported file type .pdf",
+        str(folder): "no usable files (looked for .txt, .md, .html, .htm)",
+    }
+
+
+def test_broken_link_in_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "f"
+    write(folder / "ok.txt", "Fine\n\nA fine story.\n")
+    (folder / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    result = load_sources([folder], count_tokens=count_words)
+    assert len(result.documents) == 1
+    assert reasons(result) == {str(folder / "gone.txt"): "no such file or directory (broken link)"}
+
+
+# --- duplicates and order ---------------------------------------------------------------------
+
+
+def test_same_text_twice_is_kept_once(tmp_path: Path) -> None:
+    first = write(tmp_path / "one.txt", HEADER_ARTICLE)
+    # Different header, same text: still the same document.
+    second = write(tmp_path / "two.txt", "Title: Other\n\n" + BODY.replace("\n", "\r\n"))
+    other = write(tmp_path / "three.txt", "Another story\n\nSomething else happened.\n")
+    result = load_sources([first, other, second], count_tokens=count_words)
+    assert [doc.source.path for doc in result.documents] == [str(first), str(other)]
+    assert reasons(result) == {str(second): f"duplicate of {first}"}
+
+
+def test_mixed_inputs_keep_their_order(tmp_path: Path) -> None:
+    a = write(tmp_path / "a.txt", "Alpha\n\nFirst.\n")
+    b = write(tmp_path / "b.txt", "Beta\n\nSecond.\n")
+    result = load_sources(
+        [b, tmp_path / "missing.txt", a, "-"],
+        stdin=io.StringIO("Gamma\n\nThird, from stdin.\n"),
+        count_tokens=count_words,
+    )
+    assert [doc.source.title for doc in result.documents] == ["Beta", "Alpha", "Gamma"]
+    assert [item.input for item in result.excluded] == [str(tmp_path / "missing.txt")]
+
+
+# --- stdin ------------------------------------------------------------------------------------
+
+
+def test_stdin_as_text() -> None:
+    text = "Storm warning\r\n\r\nWinds of 120 km/h are expected tonight.\r\n"
+    result = load_sources(["-"], stdin=io.StringIO(text), count_tokens=count_words)
+    [doc] = result.documents
+    assert doc.text == "Storm warning\n\nWinds of 120 km/h are expected tonight.\n"
+    assert doc.source.title == "Storm warning"
+    assert doc.source.path is None
+
+
+def test_stdin_as_html_text() -> None:
+    result = load_sources(["-"], stdin=io.StringIO(BOILERPLATE_HTML), count_tokens=count_words)
+    [doc] = result.documents
+    assert doc.source.outlet == "Valley Courier"
+    assert "Related stories" not in doc.text
+
+
+def test_stdin_as_list_of_paths_and_urls(tmp_path: Path, web_server: WebServer) -> None:
+    a = write(tmp_path / "a.txt", "Alpha\n\nFirst.\n")
+    folder = tmp_path / "more"
+    write(folder / "b.md", "# Beta\n\nSecond.\n")
+    url = web_server.route("/story", body=BOILERPLATE_HTML)
+    listing = f"{a}\n\n  {folder}  \n{url}\n"
+    result = load_sources(
+        ["-"],
+        stdin=io.StringIO(listing),
+        fetch_policy=FetchPolicy(allow_private=True),
+        count_tokens=count_words,
+    )
+    assert result.excluded == []
+    assert [doc.source.title for doc in result.documents] == [
+        "Alpha",
+        "Beta",
+        "Ministers agree on river treaty",
+    ]
+    assert result.documents[2].source.url == url
+
+
+def test_stdin_list_detection_needs_every_line() -> None:
+    text = "https://example.org/a\nand then a sentence of prose.\n"
+    result = load_sources(["-"], stdin=io.StringIO(text), count_tokens=count_words)
+    [doc] = result.documents
+    assert doc.text == text
+
+
+def test_stdin_empty() -> None:
+    result = load_sources(["-"], stdin=io.StringIO("  \n"), count_tokens=count_words)
+    assert reasons(result) == {"-": "empty"}
+
+
+# --- URLs -------------------------------------------------------------------------------------
+
+
+def test_urls_fetched_with_outlet_falling_back_to_host(web_server: WebServer) -> None:
+    plain_html = BOILERPLATE_HTML.replace(
+        '<meta property="og:site_name" content="Valley Courier">', ""
+    ).replace(" | Valley Courier", "")
+    first = web_server.route("/one", body=plain_html)
+    second = web_server.route(
+        "/two", body="Wire copy\n\nA plain text story.\n", content_type="text/plain"
+    )
+    missing = web_server.url("/gone")
+    broken = web_server.route("/broken", status=500)
+    result = load_sources(
+        [first, missing, second, broken],
+        fetch_policy=FetchPolicy(allow_private=True),
+        count_tokens=count_words,
+    )
+    assert [doc.source.url for doc in result.documents] == [first, second]
+    assert [doc.source.outlet for doc in result.documents] == ["127.0.0.1", "127.0.0.1"]
+    assert result.documents[1].text == "Wire copy\n\nA plain text story.\n"
+    assert reasons(result) == {
+        missing: "HTTP 404 Not Found",
+        broken: "HTTP 500 Internal Server Error",
+    }
+
+
+def test_url_refused_by_default_policy(web_server: WebServer) -> None:
+    url = web_server.route("/story", body=BOILERPLATE_HTML)
+    assert only_reason(url) == (
+        "refused: 127.0.0.1 is a loopback address (use --allow-private to allow)"
+    )
+    assert web_server.requests == []
+
+
+# --- building blocks --------------------------------------------------------------------------
+
+
+def test_ingest_text_ids_and_empty() -> None:
+    doc = ingest_text("Same words.\r\n", input="memo", title="Memo", count_tokens=count_words)
+    again = ingest_text("Same words.\n", input="other", count_tokens=count_words)
+    assert doc.id == again.id
+    assert doc.text == "Same words.\n"
+    with pytest.raises(InputError) as caught:
+        ingest_text(" \n ", input="memo")
+    assert str(caught.value) == "memo: empty"
+
+
+def test_default_token_count_uses_the_project_tokenizer() -> None:
+    text = "The commission will meet every three months."
+    try:
+        from briefer.tokens import count_tokens
+    except ImportError:
+        expected = len(text) // 4
+    else:
+        expected = count_tokens(text)
+    assert default_count_tokens(text) == expected
+    assert load_sources(["-"], stdin=io.StringIO(text)).documents[0].source.tokens == expected
+
+
+def test_decode_file_bytes_reasons() -> None:
+    assert decode_file_bytes(b"plain ascii") == "plain ascii"
+    with pytest.raises(ValueError, match="binary file, not text"):
+        decode_file_bytes(b"abc\x00def")
