@@ -12,7 +12,10 @@ Rules, each checked on every redirect hop (redirects are followed here, not by h
   address. Residual risk: name resolution itself (``getaddrinfo``) has no timeout of its own,
   and environment proxies are ignored (``trust_env=False``) since a proxy would connect for us;
 - the body is streamed and dropped once it passes ``max_bytes`` (``Content-Length`` is
-  checked first); only ``text/*`` and ``application/xhtml+xml`` are accepted;
+  checked first; the count is of decoded bytes, so a compressed body cannot inflate past the
+  limit by more than one chunk); only ``text/*`` and ``application/xhtml+xml`` are accepted;
+- time is bounded per connect (``connect_timeout``), per read (``read_timeout``) and for the
+  whole body (``total_timeout``, against servers that send a byte at a time);
 - text is decoded with the declared charset, else a byte-order mark, else an HTML
   ``<meta charset>``, else UTF-8, else charset detection (charset-normalizer).
 
@@ -23,10 +26,12 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import functools
 import http
 import ipaddress
 import re
 import socket
+import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -256,17 +261,23 @@ class _PinnedBackend(httpcore2.NetworkBackend):
         self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes a while; one context serves every fetch (it is thread-safe).
+    return httpx2.create_ssl_context()
+
+
 class _PinnedTransport(httpx2.HTTPTransport):
     """httpx2's transport with its connection pool rebuilt on the pinned backend."""
 
     def __init__(self, *, allow_private: bool) -> None:
-        super().__init__(trust_env=False, retries=0)
+        super().__init__(verify=_ssl_context(), trust_env=False, retries=0)
         # HTTPTransport offers no network_backend argument; swap its pool for one that has it.
         # Fail loudly if httpx2 ever renames the attribute, rather than silently lose the guard.
         if not isinstance(getattr(self, "_pool", None), httpcore2.ConnectionPool):
             raise RuntimeError("httpx2.HTTPTransport changed: cannot pin connections")
         self._pool = httpcore2.ConnectionPool(
-            ssl_context=httpx2.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=4,
             network_backend=_PinnedBackend(allow_private=allow_private),
         )

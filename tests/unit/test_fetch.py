@@ -11,7 +11,14 @@ from helpers.web_server import WebServer, web_server
 
 from briefer import fetch
 from briefer.errors import InputError
-from briefer.fetch import FetchPolicy, address_problem, decode_body, fetch_url, format_size
+from briefer.fetch import (
+    FetchPolicy,
+    address_problem,
+    afetch_url,
+    decode_body,
+    fetch_url,
+    format_size,
+)
 
 __all__ = ["web_server"]  # the fixture, imported so pytest finds it
 
@@ -115,6 +122,20 @@ def test_slow_server_times_out(web_server: WebServer) -> None:
     url = web_server.route("/slow", body=ARTICLE, hold=True)
     policy = FetchPolicy(allow_private=True, read_timeout=0.2)
     assert reason_for(url, policy) == "timed out after 0.2 s"
+
+
+def test_whole_body_deadline(web_server: WebServer) -> None:
+    url = web_server.route("/drip", filler_bytes=256 * 1024, send_length=False)
+    policy = FetchPolicy(allow_private=True, total_timeout=0)
+    assert reason_for(url, policy) == "timed out after 0 s in total"
+
+
+async def test_async_twin(web_server: WebServer) -> None:
+    url = web_server.route("/a", body=ARTICLE)
+    page = await afetch_url(url, policy=ALLOW)
+    assert page.text == ARTICLE
+    with pytest.raises(InputError, match="HTTP 404 Not Found"):
+        await afetch_url(web_server.url("/nope"), policy=ALLOW)
 
 
 def test_connection_refused() -> None:
