@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -189,6 +190,18 @@ def _retry_after(headers: httpx2.Headers | None) -> float | None:
     return None
 
 
+# Anything shaped like an OpenAI-style secret key, whoever's it is.
+_KEY_PATTERN = re.compile(r"\b(sk|rk|pk)-[A-Za-z0-9_\-*]{6,}")
+
+
+def _scrub(text: str, endpoint: Endpoint) -> str:
+    """``text`` with the endpoint's key and anything that looks like a key masked."""
+    key = os.environ.get(endpoint.api_key_env, "").strip()
+    if len(key) >= 4:
+        text = text.replace(key, "***")
+    return _KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text)
+
+
 def _server_message(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict) and isinstance(body.get("message"), str):
@@ -232,11 +245,12 @@ def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
             return ServerError(
                 f"{where} failed with {exc.status_code}; retry later", status=exc.status_code
             )
-        return LLMError(f"{where} rejected the request ({exc.status_code}): {_server_message(exc)}")
+        message = _scrub(" ".join(_server_message(exc).split()), endpoint)
+        return LLMError(f"{where} rejected the request ({exc.status_code}): {message}")
     if isinstance(exc, (json.JSONDecodeError, openai.APIResponseValidationError)):
         return ServerError(f"{where} sent a reply that is not a chat completion; retry later")
     if isinstance(exc, openai.OpenAIError):
-        return LLMError(f"the request to {where} failed: {exc}")
+        return LLMError(f"the request to {where} failed: {_scrub(str(exc), endpoint)}")
     raise TypeError(f"not an SDK error: {type(exc).__name__}") from exc
 
 
