@@ -4,14 +4,16 @@ Inputs, processed in the order given (the result is deterministic):
 
 - a **file**: ``.html``/``.htm`` go through trafilatura (main text, title, date, outlet);
   ``.txt``/``.md`` are plain text (below). Files larger than ``max_file_bytes`` are refused
-  from their size alone, without being read.
+  from their size alone, without being read. A file named directly without a suffix is read as
+  plain text; one with another suffix is skipped.
 - a **folder**: walked recursively in name order; ``.txt``, ``.md``, ``.html``, ``.htm`` are read,
   other files are reported as skipped, hidden files and folders (``.name``) are passed over
   silently, and a folder reached twice through symbolic links is walked once.
 - an **http(s) URL**: fetched by :mod:`briefer.fetch` (several at once), then as HTML or text
   according to its content type. The outlet falls back to the host name.
-- ``-``: **stdin**. When every non-empty line is an existing path or an http(s) URL, stdin is a
-  list of inputs; otherwise it is the text of one article (HTML when it starts with a tag).
+- ``-``: **stdin** (``sys.stdin`` unless a stream is passed). When every non-empty line is an
+  existing path or an http(s) URL, stdin is a list of inputs; otherwise it is the text of one
+  article (HTML when it starts with a tag).
 
 Plain-text convention. A file may open with header lines, one per field, then a blank line::
 
@@ -50,6 +52,7 @@ import hashlib
 import os
 import re
 import stat
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -510,13 +513,23 @@ def _walk_folder(folder: Path, visited: set[str]) -> Iterator[_Input]:
             yield from _walk_folder(path, visited)
         elif not is_file:
             if entry.is_symlink():
-                yield _Unusable(entry.path, "no such file or directory (broken link)")
+                yield _Unusable(entry.path, _link_problem(entry.path))
             # Sockets, pipes and devices are not articles: passed over.
         elif _supported(path):
             yield _FileInput(entry.path, path)
         else:
             suffix = path.suffix.lower() or "(none)"
             yield _Unusable(entry.path, f"skipped: unsupported file type {suffix}")
+
+
+def _link_problem(path: str) -> str:
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or directory (broken link)"
+    except OSError as exc:
+        return (exc.strerror or "cannot be read").lower()
+    return "not a regular file"
 
 
 def _expand_path(label: str) -> Iterator[_Input]:
@@ -548,8 +561,7 @@ def _expand_path(label: str) -> Iterator[_Input]:
 
 def _stdin_inputs(stdin: IO[str] | None) -> Iterator[_Input]:
     if stdin is None:
-        yield _Unusable(STDIN, "no stdin to read")
-        return
+        stdin = sys.stdin
     try:
         raw = stdin.read()
     except (OSError, UnicodeDecodeError) as exc:

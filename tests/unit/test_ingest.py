@@ -339,9 +339,15 @@ def test_broken_link_in_folder(tmp_path: Path) -> None:
     folder = tmp_path / "f"
     write(folder / "ok.txt", "Fine\n\nA fine story.\n")
     (folder / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    (folder / "x.txt").symlink_to(folder / "y.txt")
+    (folder / "y.txt").symlink_to(folder / "x.txt")
     result = load_sources([folder], count_tokens=count_words)
     assert len(result.documents) == 1
-    assert reasons(result) == {str(folder / "gone.txt"): "no such file or directory (broken link)"}
+    assert reasons(result) == {
+        str(folder / "gone.txt"): "no such file or directory (broken link)",
+        str(folder / "x.txt"): "too many levels of symbolic links",
+        str(folder / "y.txt"): "too many levels of symbolic links",
+    }
 
 
 # --- duplicates and order ---------------------------------------------------------------------
