@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from briefer.chunk import split_chunk
 from briefer.errors import LLMError, RefusalError, TruncatedError
-from briefer.ground import GroundedItem, ground_records
+from briefer.ground import GroundedItem, ground_records, locate_quote
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner, gather_in_order
@@ -273,6 +273,18 @@ def _clamp(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
+def _grounded_quantities(doc: Document, event: ExtractedEvent) -> list[Quantity]:
+    """Quantities whose words are in the article: an invented number would otherwise show up
+    as a disagreement between outlets when events merge. The article's own words are kept."""
+    quantities: list[Quantity] = []
+    for quantity in event.quantities:
+        found = locate_quote(doc.text, quantity.text) if quantity.text.strip() else None
+        if found is not None:
+            text = doc.text[found[0] : found[1]]
+            quantities.append(Quantity(kind=quantity.kind.strip(), value=quantity.value, text=text))
+    return quantities
+
+
 def _event_record(doc: Document, grounded: GroundedItem[ExtractedEvent]) -> EventRecord:
     event = grounded.item
     date_text = event.date_text.strip() if event.date_text and event.date_text.strip() else None
@@ -287,7 +299,7 @@ def _event_record(doc: Document, grounded: GroundedItem[ExtractedEvent]) -> Even
         date_text=date_text,
         date_precision=precision,
         location=(event.location or "").strip() or None,
-        quantities=[Quantity(kind=q.kind, value=q.value, text=q.text) for q in event.quantities],
+        quantities=_grounded_quantities(doc, event),
         factuality=event.factuality,
         evidence=grounded.evidence,
         confidence=_clamp(event.confidence),

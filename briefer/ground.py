@@ -9,6 +9,7 @@ A record none of whose quotes is found is not grounded and never reaches a brief
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,6 +40,7 @@ _QUOTE_MARKS = {c: "'" for c in "‘’‚‛′`´"} | {c: '"' for c in "“”
 _DASHES = dict.fromkeys("‐‑‒–—―−", "-")
 _EXPANSIONS = {"…": "..."}
 _TRANSLATE = _QUOTE_MARKS | _DASHES | _EXPANSIONS
+_ELISION = re.compile(r"\s*(?:\[\.\.\.\]|\[…\]|\.\.\.|…)\s*")
 # Characters that surround a quote the model may have copied along with it.
 _WRAPPERS = "\"'“”‘’«»"
 
@@ -159,24 +161,45 @@ def locate_quote(
     return found
 
 
+def _quote_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> list[tuple[int, int]]:
+    """Where a meaningful quote stands: one span, or one per piece of an elided quote."""
+    if not is_meaningful_quote(quote):
+        return []
+    found = locate_quote(text, quote, prefer)
+    if found is not None:
+        return [found[:2]]
+    # Models sometimes skip words with an ellipsis despite the instructions: each piece that
+    # is verbatim and meaningful on its own still grounds, as its own span.
+    pieces = [p for p in _ELISION.split(quote) if is_meaningful_quote(p)]
+    if len(pieces) < 2:
+        return []
+    spans = [locate_quote(text, piece, prefer) for piece in pieces]
+    return [span[:2] for span in spans if span is not None]
+
+
 def locate_evidence(
     doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None = None
 ) -> list[Evidence]:
     """Evidence for every meaningful quote found in ``doc``, in order, once per span."""
+    return _evidence_and_count(doc, quotes, prefer)[0]
+
+
+def _evidence_and_count(
+    doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None
+) -> tuple[list[Evidence], int]:
     evidence: list[Evidence] = []
     seen: set[tuple[int, int]] = set()
+    located = 0
     for quote in quotes:
-        if not is_meaningful_quote(quote):
-            continue
-        found = locate_quote(doc.text, quote, prefer)
-        if found is None:
-            continue
-        start, end, _ = found
-        if (start, end) in seen:
-            continue
-        seen.add((start, end))
-        evidence.append(Evidence(source_id=doc.id, quote=doc.text[start:end], start=start, end=end))
-    return evidence
+        spans = _quote_spans(doc.text, quote, prefer)
+        located += bool(spans)
+        for start, end in spans:
+            if (start, end) not in seen:
+                seen.add((start, end))
+                evidence.append(
+                    Evidence(source_id=doc.id, quote=doc.text[start:end], start=start, end=end)
+                )
+    return evidence, located
 
 
 class QuotedItem(Protocol):
@@ -225,8 +248,8 @@ def ground_records(
     for item in items:
         outcome.records_total += 1
         outcome.quotes_total += len(item.quotes)
-        evidence = locate_evidence(doc, item.quotes, prefer)
-        outcome.quotes_grounded += len(evidence)
+        evidence, located = _evidence_and_count(doc, item.quotes, prefer)
+        outcome.quotes_grounded += located
         if evidence:
             outcome.records_grounded += 1
             outcome.items.append(GroundedItem(item, evidence, grounded=True))

@@ -241,6 +241,19 @@ async def test_grounded_event_with_alias_and_relative_date() -> None:
     assert result.stats.records_grounded == 2 and result.stats.records_dropped == 0
 
 
+async def test_quantities_keep_only_the_articles_words() -> None:
+    doc = make_doc()
+    sanction = event(["The U.S. Treasury Department on Wednesday sanctioned five North Koreans"])
+    sanction["quantities"] = [
+        {"kind": "people sanctioned", "value": 5, "text": "five  north koreans"},
+        {"kind": "people sanctioned", "value": 6, "text": "six North Koreans"},
+    ]
+    result, _ = await run(doc, [chunk_of(doc)], lambda r: reply([sanction]))
+    [record] = result.events
+    [quantity] = record.quantities
+    assert (quantity.value, quantity.text) == (5, "five North Koreans")
+
+
 async def test_fabricated_quote_is_dropped_and_counted() -> None:
     doc = make_doc()
     real = event(["sanctioned five North Koreans it accuses of buying parts"])
@@ -361,6 +374,18 @@ async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> No
     assert len(result.stances) == 2
     starts = [s.evidence[0].start for s in result.stances]
     assert starts[0] < starts[1]
+
+
+async def test_splitting_stops_at_the_depth_bound() -> None:
+    doc = make_doc(" ".join(f"Officials said sentence number {i} today." for i in range(80)))
+    result, client = await run(
+        doc, [chunk_of(doc)], lambda r: LLMResponse(content=None, finish_reason="length")
+    )
+    # One call for the chunk, then two, four and eight halves: never more.
+    assert len(client.requests) == 1 + 2 + 4 + 8
+    assert len(result.excluded) == 8
+    assert all("even after splitting it 3 times" in e.reason for e in result.excluded)
+    assert result.events == [] and result.stances == []
 
 
 async def test_truncated_reply_for_an_unsplittable_chunk_is_excluded() -> None:

@@ -175,3 +175,18 @@ def test_property_located_slice_normalises_to_the_quote(case: tuple[str, str]) -
     assert 0 <= start < end <= len(text)
     original = normalize_text(text[start:end], casefold=casefold).text.strip()
     assert original == normalize_text(quote, casefold=casefold).text.strip()
+
+
+def test_elided_quote_grounds_each_verbatim_piece() -> None:
+    doc = make_doc(SOURCE_TEXT)
+    elided = "The Treasury Department ... sanctioned five North Koreans"
+    outcome = ground_records(doc, [stance(elided)])
+    [item] = outcome.items
+    assert [e.quote for e in item.evidence] == [
+        "The Treasury  Department",
+        "sanctioned five North Koreans",
+    ]
+    assert all(doc.text[e.start : e.end] == e.quote for e in item.evidence)
+    assert (outcome.quotes_total, outcome.quotes_grounded) == (1, 1)
+    # A piece too short to mean anything does not ground on its own.
+    assert ground_records(doc, [stance("Officials … nothing of the kind was said")]).items == []
