@@ -327,3 +327,21 @@ def test_split_chunk_refuses_a_chunk_of_another_document() -> None:
     other = make_doc("Different text entirely. With two sentences.")
     with pytest.raises(ValueError, match="not a slice"):
         split_chunk(other, chunk_document(doc)[0])
+
+
+def test_bound_holds_on_real_counts_when_part_counts_mislead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Chunk sizes are planned from the counts of their parts; the bound must still come from
+    # counting each chunk's own text. Make the planning counts far too low to prove it.
+    real_units = chunk_module._units
+
+    def undercounted(text: str, max_tokens: int, encoding: str) -> list[chunk_module._Unit]:
+        return [u._replace(tokens=1, gap_tokens=0) for u in real_units(text, max_tokens, encoding)]
+
+    monkeypatch.setattr(chunk_module, "_units", undercounted)
+    rng = random.Random(4)
+    doc = make_doc("\n\n".join(paragraph(rng, 3) for _ in range(40)))
+    chunks = chunk_document(doc, max_tokens=120, overlap_tokens=30)
+    assert len(chunks) > 5
+    assert_valid(doc, chunks, 120)
