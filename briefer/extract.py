@@ -99,6 +99,12 @@ def fence_article(text: str) -> str:
     return _FENCE_LIKE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text)
 
 
+def _header_field(value: str | None, missing: str) -> str:
+    """Title and outlet come from the article too: one line, no fence, bounded length."""
+    line = fence_article(re.sub(r"\s+", " ", value or "")).strip()[:300]
+    return line or missing
+
+
 def _published_line(published: dt.date | None) -> str:
     if published is None:
         return "unknown"
@@ -112,8 +118,8 @@ def build_extraction_request(
     system, user = _templates()
     source = doc.source
     content = user.render(
-        title=(source.title or "(none)").strip(),
-        outlet=(source.outlet or "(unknown)").strip(),
+        title=_header_field(source.title, "(none)"),
+        outlet=_header_field(source.outlet, "(unknown)"),
         published=_published_line(source.published),
         start=str(chunk.start),
         end=str(chunk.end),
