@@ -3,8 +3,11 @@
 Events
 ------
 Candidates come from **blocking**, never from all pairs. Every event is indexed under
-``(quad class, day, actor)`` for each canonical actor or target it names; only events sharing
-such a key within the date window are compared:
+``(quad class, day, actor, word)`` for each canonical actor or target it names and each word of
+its summary and evidence; an event looks up only its ``RARE_TOKENS`` rarest summary words and
+rarest evidence words (rarest across the input: names, places, programmes), so two reports
+are compared when they share the quad class, an actor and a distinctive word, within the date
+window. Frequent words never open a block of the whole day, which keeps the work near-linear:
 
 * day-precision dates compare within **1 day**; when either date is coarser than a day
   (week, month, year, unknown precision) the window is **3 days**;
@@ -72,6 +75,7 @@ __all__ = [
     "CONFLICT_TEXT",
     "MATCH_TEXT",
     "MATCH_TEXT_OTHER_TYPE",
+    "RARE_TOKENS",
     "STANCE_CLAIM",
     "SYNDICATION_JACCARD",
     "MergeResult",
@@ -87,6 +91,7 @@ CONFLICT_ACTORS = 0.5
 STANCE_CLAIM = 0.8
 SYNDICATION_JACCARD = 0.8
 
+RARE_TOKENS = 3
 DAY_WINDOW = 1
 IMPRECISE_WINDOW = 3
 
@@ -304,30 +309,58 @@ def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
     return text
 
 
+def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
+    """Each set's rarest tokens to probe the index with: its rarest token always, and up to
+    ``RARE_TOKENS`` in all among those used by at most 1% of the records (32 at least)."""
+    frequency: dict[str, int] = defaultdict(int)
+    for tokens in sets:
+        for token in tokens:
+            frequency[token] += 1
+    common = max(32, len(sets) // 100)
+    out = []
+    for tokens in sets:
+        ranked = sorted(tokens, key=lambda t: (frequency[t], t))[:RARE_TOKENS]
+        out.append(ranked[:1] + [t for t in ranked[1:] if frequency[t] <= common])
+    return out
+
+
 def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, int]]:
-    """Pairs sharing a (quad class, day, actor) key within their date window, each once."""
-    index: dict[tuple[str, int | None, str], list[int]] = defaultdict(list)
+    """Pairs within their date window sharing quad class, an actor and a rare word, each once.
+
+    Every record is indexed under (quad class, day, actor, word) for each word of its summary
+    and its evidence; it looks up only its own rarest words, so the lists it walks are short
+    and a frequent word ("sanctions") never makes a block of the whole day.
+    """
+    Key = tuple[str, int | None, str, str]
+    index: dict[Key, list[int]] = defaultdict(list)
     for i, f in enumerate(features):
+        quad = f.record.quad_class
         for actor in f.actors:
-            index[(f.record.quad_class, f.day, actor)].append(i)
+            for token in f.summary | f.evidence:
+                index[(quad, f.day, actor, token)].append(i)
+    probes = [
+        sorted(set(s) | set(e))
+        for s, e in zip(
+            _rare_tokens([f.summary for f in features]),
+            _rare_tokens([f.evidence for f in features]),
+            strict=True,
+        )
+    ]
+    seen_pairs: set[tuple[int, int]] = set()
     for i, f in enumerate(features):
-        seen: set[int] = set()
         days: Iterable[int | None] = (
             [None] if f.day is None else range(f.day - f.window, f.day + f.window + 1)
         )
+        quad = f.record.quad_class
         for day in days:
             for actor in f.actors:
-                for j in index.get((f.record.quad_class, day, actor), ()):
-                    if j == i or j in seen:
-                        continue
-                    seen.add(j)
-                    g = features[j]
-                    # The pair is found from i's side; when j's window also reaches i, only
-                    # the lower index reports it, so every pair is compared once.
-                    reaches_back = f.day is None or g.day is None or abs(f.day - g.day) <= g.window
-                    if reaches_back and j < i:
-                        continue
-                    yield i, j
+                for token in probes[i]:
+                    for j in index.get((quad, day, actor, token), ()):
+                        pair = (i, j) if i < j else (j, i)
+                        if j == i or pair in seen_pairs:
+                            continue
+                        seen_pairs.add(pair)
+                        yield pair
 
 
 def _event_rank(record: EventRecord) -> tuple[int, int, float, str]:
