@@ -216,7 +216,7 @@ def brief(
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
     allow_private: AllowPrivateOpt = False,
-    max_bytes: MaxBytesOpt = 5_000_000,
+    max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
 ) -> None:
     """Write a sourced briefing of SOURCES."""
@@ -270,7 +270,7 @@ def extract(
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
     allow_private: AllowPrivateOpt = False,
-    max_bytes: MaxBytesOpt = 5_000_000,
+    max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
 ) -> None:
     """Extract grounded event and stance records as JSON Lines."""
@@ -311,7 +311,7 @@ def estimate(
     model: ModelOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     allow_private: AllowPrivateOpt = False,
-    max_bytes: MaxBytesOpt = 5_000_000,
+    max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
 ) -> None:
     """Count tokens, chunks, calls and an approximate cost, without calling a model."""
     from briefer.estimate import estimate as run_estimate
