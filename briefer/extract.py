@@ -67,10 +67,14 @@ MAX_SPLIT_DEPTH = 3
 # Summaries this similar (difflib ratio, after normalising) describe the same event.
 SIMILAR_SUMMARY = 0.9
 
-# Anything that could pass for the fence, in any case or spacing: "<article>", "</ ARTICLE >".
 RecordT = TypeVar("RecordT", EventRecord, StanceRecord)
 
+# Anything that could pass for the fence, in any case or spacing: "<article>", "</ ARTICLE >".
 _FENCE_LIKE = re.compile(r"<\s*/?\s*article\b[^>]*>", re.IGNORECASE)
+
+
+# Spelled out rather than strftime("%A"), which follows the locale: requests must not.
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _templates() -> tuple[PromptTemplate, PromptTemplate]:
@@ -108,7 +112,7 @@ def _header_field(value: str | None, missing: str) -> str:
 def _published_line(published: dt.date | None) -> str:
     if published is None:
         return "unknown"
-    return f"{published.isoformat()} ({published.strftime('%A')})"
+    return f"{published.isoformat()} ({_WEEKDAYS[published.weekday()]})"
 
 
 def build_extraction_request(

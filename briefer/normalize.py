@@ -7,7 +7,6 @@ for a period (week, month, year) is the first day of that period, with its preci
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 
@@ -16,12 +15,20 @@ from briefer.models import Actor, DatePrecision, ExtractedActor
 
 __all__ = ["canonicalize_actor", "resolve_date", "tidy_name"]
 
-_MONTHS: dict[str, int] = {}
-for _number in range(1, 13):
-    _MONTHS[calendar.month_name[_number].lower()] = _number
-    _MONTHS[calendar.month_abbr[_number].lower()] = _number
-_MONTHS["sept"] = 9
-_WEEKDAYS = {calendar.day_name[i].lower(): i for i in range(7)}
+# English names written out: calendar.month_name follows the process locale.
+_MONTH_NAMES = (
+    "january", "february", "march", "april", "may", "june",
+    "july", "august", "september", "october", "november", "december",
+)  # fmt: skip
+_MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS |= {name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS |= {"sept": 9, "sep": 9}
+_WEEKDAYS = {
+    name: i
+    for i, name in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+}
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
