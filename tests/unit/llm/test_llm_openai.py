@@ -343,3 +343,43 @@ def test_every_sdk_error_maps_to_a_briefer_error(exc: BaseException) -> None:
     mapped = _map_error(exc, Endpoint(base_url="http://127.0.0.1:9/v1"))
     assert isinstance(mapped, BrieferError)
     assert "\n" not in str(mapped)
+
+
+async def test_retry_after_longer_than_a_minute_is_not_waited_out(
+    server: FakeOpenAIServer, make_client: ClientFactory
+) -> None:
+    server.enqueue(FakeReply.rate_limited(3600))
+    client = make_client(max_retries=3)
+    with pytest.raises(RateLimitError, match="wait 3600 s") as caught:
+        await client.complete(make_request())
+    assert caught.value.retry_after == 3600 and len(server.requests) == 1
+
+
+@pytest.mark.parametrize(("strict", "expected"), [(False, "json_object"), (True, None)])
+async def test_strict_schema_setting_decides_the_mode(
+    server: FakeOpenAIServer, strict: bool, expected: str | None
+) -> None:
+    server.handler = lambda body: (
+        FakeReply.rejects_json_schema()
+        if body["response_format"]["type"] == "json_schema"
+        else FakeReply.schema_valid()
+    )
+    client = OpenAIClient(endpoint=Endpoint(base_url=server.base_url, strict_schema=strict))
+    if expected is None:  # strict: the rejection is an error, never a silent fallback
+        with pytest.raises(LLMError, match="json_schema"):
+            await client.complete(make_request())
+        assert len(server.requests) == 1
+    else:  # not strict: json_object from the first request, nothing rejected
+        await client.complete(make_request())
+        assert server.requests[0].body["response_format"] == {"type": "json_object"}
+
+
+def test_endpoint_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Endpoint.from_env() == Endpoint()
+    monkeypatch.setenv("BRIEFER_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("BRIEFER_TIMEOUT", "12.5")
+    monkeypatch.setenv("BRIEFER_API_KEY_ENV", "OLLAMA_KEY")
+    assert Endpoint.from_env() == Endpoint("http://127.0.0.1:11434/v1", "OLLAMA_KEY", 12.5)
+    monkeypatch.setenv("BRIEFER_TIMEOUT", "soon")
+    with pytest.raises(BrieferError, match="BRIEFER_TIMEOUT"):
+        Endpoint.from_env()
