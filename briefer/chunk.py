@@ -28,8 +28,9 @@ MIN_MAX_TOKENS = 50  # below this, a chunk holds too little of an article to ext
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*|\u2029\s*")
 # Where one sentence ends and the next starts; the captured group is the gap between them.
 _SENTENCE_BREAK = re.compile(
-    r"[.!?…]+[\"'”’»)\]]*(\s+)"  # a sentence end in spaced scripts, then whitespace
-    r"|[。！？]+[」』”’）]*(\s*)"  # a CJK sentence end; no space follows it
+    # (the lookbehinds start a match only at the first mark of a run: "!!!…" stays linear)
+    r"(?<![.!?…])[.!?…]+[\"'”’»)\]]*(\s+)"  # a sentence end in spaced scripts, then whitespace
+    r"|(?<![。！？])[。！？]+[」』”’）]*(\s*)"  # a CJK sentence end; no space follows it
     r"|([\n\r\u2028\x85]\s*)"  # a line break (paragraph breaks are line breaks too)
 )
 _WHITESPACE = re.compile(r"\s+")

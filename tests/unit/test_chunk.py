@@ -126,8 +126,15 @@ def test_property_offsets_coverage_order_bounds(
 
 @pytest.mark.parametrize(
     "alphabet",
-    ["abcdefghijklmnopqrstuvwxyz", "你好世界北朝鮮制裁", "😀👍🏽é\u0301\u0d9e", "ab \t"],
-    ids=["latin", "cjk", "emoji-combining", "spaced"],
+    [
+        "abcdefghijklmnopqrstuvwxyz",
+        "你好世界北朝鮮制裁",
+        "😀👍🏽é\u0301\u0d9e",
+        "ab \t",
+        ".!?",
+        "。",
+    ],
+    ids=["latin", "cjk", "emoji-combining", "spaced", "punctuation-run", "cjk-stop-run"],
 )
 def test_fifty_thousand_character_paragraph(alphabet: str) -> None:
     rng = random.Random(alphabet)
