@@ -138,7 +138,7 @@ def _client(
 
 
 def _options(
-    model: str,
+    model: str | None,
     concurrency: int | None,
     max_cost: float | None,
     allow_private: bool,
@@ -154,6 +154,7 @@ def _options(
         concurrency=settings.concurrency,
         max_cost=settings.max_cost,
         max_repairs=settings.max_repairs,
+        prices=settings.price_table(),
         fetch=FetchPolicy(allow_private=allow_private, max_bytes=max_bytes),
         **extra,  # type: ignore[arg-type]
     )
@@ -317,7 +318,7 @@ def estimate(
     from briefer.estimate import estimate as run_estimate
 
     try:
-        options = _options(model or "", None, None, allow_private, max_bytes)
+        options = _options(model, None, None, allow_private, max_bytes)
         result = run_estimate(sources, options=options, stdin=sys.stdin)
     except BrieferError as exc:
         raise _fail(exc) from None
@@ -329,11 +330,16 @@ def estimate(
 
         table = Table("id", "title", "outlet", "date", "tokens", "chunks", box=None)
         for d in result.documents:
+            title = d.title or ""
             table.add_row(
-                d.id, (d.title or "")[:60], d.outlet or "", str(d.published or ""),
-                f"{d.tokens:,}", str(d.chunks),
+                d.id,
+                title if len(title) <= 48 else title[:47] + "…",
+                d.outlet or "",
+                str(d.published or ""),
+                f"{d.tokens:,}",
+                str(d.chunks),
             )
-        out = Console(highlight=False, soft_wrap=True)
+        out = Console(highlight=False, width=max(120, Console().width))
         out.print(table)
         out.print(
             f"{len(result.documents)} documents, {result.tokens:,} tokens, {result.chunks} chunks; "

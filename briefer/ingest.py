@@ -302,12 +302,26 @@ def _split_header(text: str) -> tuple[dict[str, str], str]:
     return fields, rest.lstrip("\n") if sep else ""
 
 
+# Text saved from a web page often starts with the page's chrome ("Accessibility links",
+# "Go to Contents Go to Navigation", "Breaking News"): not a title.
+_CHROME_LINE = re.compile(
+    r"\b(accessibility|navigation|go to contents|skip to|main menu|breaking news|sign in|"
+    r"subscribe|log in|cookies?)\b",
+    re.IGNORECASE,
+)
+
+
 def _first_line_title(text: str) -> str | None:
-    for line in text.split("\n"):
-        title = line.strip().lstrip("#").strip().rstrip("#").strip()
-        if title:
-            return title
-    return None
+    """The first non-empty line that reads like a headline (at least four words, not page
+    chrome) among the first ten; else the first non-empty line."""
+    lines = [
+        line.strip().lstrip("#").strip().rstrip("#").strip() for line in text.split("\n")
+    ]
+    lines = [line for line in lines if line]
+    for line in lines[:10]:
+        if len(line.split()) >= 4 and not _CHROME_LINE.search(line):
+            return line
+    return lines[0] if lines else None
 
 
 def _full_date_in(text: str) -> dt.date | None:

@@ -23,6 +23,8 @@ from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.structured import LLMRunner
 from briefer.merge import merge_records
 from briefer.models import Briefing, Chunk, Document, Excluded, Stats
+from briefer.pricing import Price
+from briefer.tokens import encoding_for_model
 
 __all__ = [
     "BriefOptions",
@@ -65,6 +67,7 @@ class BriefOptions:
     concurrency: int = 8
     max_repairs: int = 2
     max_cost: float | None = None
+    prices: dict[str, Price] | None = None
     keep_ungrounded: bool = False
     chunk_tokens: int = 2000
     chunk_overlap: int = 100
@@ -103,7 +106,10 @@ class ExtractOutcome:
 def plan_chunks(documents: Sequence[Document], options: BriefOptions) -> dict[str, list[Chunk]]:
     return {
         doc.id: chunk_document(
-            doc, max_tokens=options.chunk_tokens, overlap_tokens=options.chunk_overlap
+            doc,
+            max_tokens=options.chunk_tokens,
+            overlap_tokens=options.chunk_overlap,
+            encoding=encoding_for_model(options.model),
         )
         for doc in documents
     }
@@ -139,6 +145,7 @@ async def aextract(
         concurrency=options.concurrency,
         max_repairs=options.max_repairs,
         max_cost=options.max_cost,
+        prices=options.prices,
         on_call=progress.call_started,
     )
     progress.expect(sum(len(c) for c in chunks.values()) + int(options.compose))
