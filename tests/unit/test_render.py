@@ -1,0 +1,277 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from html.parser import HTMLParser
+
+import jsonschema
+import pytest
+
+from briefer.compose import compose_deterministic
+from briefer.json_schemas import schema_for
+from briefer.merge import merge_records
+from briefer.models import (
+    Actor,
+    Briefing,
+    Document,
+    EventRecord,
+    Evidence,
+    Excluded,
+    Quantity,
+    Source,
+    StanceRecord,
+    Usage,
+)
+from briefer.render import format_from_path, render, render_html, render_json, render_markdown
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+DAY = dt.date(2022, 1, 12)
+US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
+NK = Actor(name="North Korea", canonical="North Korea", country="PRK", kind="government")
+
+
+def document(sid: str, text: str, outlet: str, title: str, url: str | None) -> Document:
+    return Document(
+        source=Source(
+            id=sid,
+            title=title,
+            url=url,
+            path=None if url else f"/articles/{sid}.txt",
+            outlet=outlet,
+            published=DAY,
+            sha256=hashlib.sha256(text.encode()).hexdigest(),
+            tokens=len(text.split()),
+            chars=len(text),
+        ),
+        text=text,
+    )
+
+
+def evidence(doc: Document, quote: str) -> Evidence:
+    start = doc.text.index(quote)
+    return Evidence(source_id=doc.id, quote=quote, start=start, end=start + len(quote))
+
+
+def event(rid: str, doc: Document, quote: str, summary: str, value: float) -> EventRecord:
+    return EventRecord(
+        id=rid,
+        type="SANCTION",
+        summary=summary,
+        actors=[US],
+        targets=[NK],
+        date=DAY,
+        date_text=None,
+        date_precision="day",
+        location=None,
+        quantities=[Quantity(kind="people sanctioned", value=value, text=quote)],
+        factuality="asserted",
+        evidence=[evidence(doc, quote)],
+        confidence=0.9,
+        source_id=doc.id,
+    )
+
+
+def make_briefing(*, hostile: bool = False) -> Briefing:
+    bad = f" {SCRIPT} {IMG}" if hostile else ""
+    voa_quote = f"designating five North Koreans{bad}"
+    voa = document(
+        "src-voa",
+        f"The United States Wednesday strengthened sanctions, {voa_quote} for weapons programs.",
+        f"VOA{IMG}" if hostile else "VOA",
+        f"US Proposes More UN Sanctions{SCRIPT if hostile else ''}",
+        "javascript:alert(1)" if hostile else "https://www.voanews.com/a/sanctions.html",
+    )
+    yonhap = document(
+        "src-yonhap",
+        "In response, the U.S. slapped fresh sanctions on six North Koreans [see `code`].",
+        "Yonhap",
+        "N. Korea ups ante [analysis](javascript:alert(1))",
+        None,
+    )
+    events = [
+        event(
+            "ev-1",
+            voa,
+            voa_quote,
+            f"The United States sanctioned five North Koreans over weapons programs.{bad}",
+            5,
+        ),
+        event(
+            "ev-2",
+            yonhap,
+            "slapped fresh sanctions on six North Koreans [see `code`]",
+            "The US imposed sanctions on six North Koreans over weapons programs.",
+            6,
+        ),
+    ]
+    stances = [
+        StanceRecord(
+            id="st-1",
+            holder=US,
+            topic="UN sanctions",
+            target="North Korea",
+            polarity="favor",
+            quote_type="indirect",
+            claim="Wants stronger sanctions.",
+            evidence=[evidence(voa, "strengthened sanctions")],
+            date=DAY,
+            source_id=voa.id,
+        )
+    ]
+    merged = merge_records(events, stances, [voa, yonhap])
+    sources = [voa.source, yonhap.source]
+    return Briefing(
+        date=DAY,
+        title="Daily briefing, 12 January 2022",
+        generated_at=dt.datetime(2022, 1, 12, 18, 0, tzinfo=dt.UTC),
+        model="test-model",
+        composer="deterministic",
+        items=compose_deterministic(merged, sources, date=DAY),
+        events=merged.events,
+        stances=merged.stances,
+        sources=sources,
+        excluded=[Excluded(input="empty.txt", reason="the file is empty")],
+        usage=Usage(),
+        notes=["composition by the model failed (refused); deterministic composer used"],
+    )
+
+
+def test_markdown_citations_resolve_to_outlet_title_link_and_quote() -> None:
+    briefing = make_briefing()
+    text = render_markdown(briefing)
+    body, citations = text.split("## Citations", 1)
+    citations, rest = citations.split("## Sources", 1)
+
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", body)]
+    first_seen = list(dict.fromkeys(markers))
+    assert first_seen == list(range(1, len(first_seen) + 1))  # numbered by first appearance
+    entries = re.findall(r"^(\d+)\. ", citations, flags=re.MULTILINE)
+    assert [int(n) for n in entries] == first_seen
+
+    event = briefing.events[0]
+    assert "1. The United States sanctioned five North Koreans" in citations
+    assert (
+        "**VOA** · *US Proposes More UN Sanctions* · <https://www.voanews.com/a/sanctions.html>"
+        in citations
+    )
+    assert "> designating five North Koreans" in citations
+    assert "> slapped fresh sanctions on six North Koreans" in citations
+    assert "`/articles/src-yonhap.txt`" in citations  # a path is shown, not linked
+    assert len(event.evidence) == 2
+
+    headings = ["# Daily briefing, 12 January 2022", "## Top developments", "## Timeline"]
+    headings += ["## Where sources disagree", "## Who said what", "## Notes"]
+    for heading in headings:
+        assert heading in body
+    assert "**12 January 2022** · 2 documents · 1 event · 1 conflict · 1 stance" in body
+    assert "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap).[1]" in body
+    assert "## Excluded inputs" in rest and "empty.txt: the file is empty" in rest
+    assert body.index("## Top developments") < body.index("## Where sources disagree")
+    assert body.index("## Who said what") < body.index("## Timeline") < body.index("## Notes")
+
+
+def test_markdown_escapes_article_text() -> None:
+    text = render_markdown(make_briefing(hostile=True))
+    assert "[analysis](javascript" not in text
+    assert r"\[analysis\](javascript:alert(1))" in text
+    assert r"\[see \`code\`\]" in text
+    # No markup survives: every "<" is escaped or opens an http(s) autolink.
+    assert re.findall(r"(?<!\\)<(?!https?://)", text) == []
+    assert r"\<script\>" in text
+    assert "<javascript:" not in text  # not an autolink
+
+
+def test_json_validates_against_the_briefing_schema() -> None:
+    briefing = make_briefing()
+    text = render_json(briefing)
+    assert text.endswith("}\n")
+    data = json.loads(text)
+    jsonschema.Draft202012Validator(schema_for("briefing")).validate(data)
+    assert data["items"][0]["citations"] == [briefing.events[0].id]
+    assert data["events"][0]["conflicts"][0]["values"][0]["source_ids"] == ["src-voa"]
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.data: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.data.append(data)
+
+
+def parse(text: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(text)
+    collector.close()
+    return collector
+
+
+def test_html_escapes_article_text_and_links_only_http() -> None:
+    page = render_html(make_briefing(hostile=True))
+    parsed = parse(page)
+    tags = [t for t, _ in parsed.tags]
+    assert "script" not in tags
+    assert "img" not in tags
+    for tag, attrs in parsed.tags:
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        href = attrs.get("href")
+        if href is not None:
+            assert re.fullmatch(r"#c\d+|https?://\S+", href), href
+    assert "javascript:alert(1)" in "".join(parsed.data)  # shown as text, not as a link
+    text = "".join(parsed.data)
+    assert SCRIPT in text and IMG in text  # the words survive, as text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_html_is_self_contained_and_citations_resolve() -> None:
+    page = render_html(make_briefing())
+    parsed = parse(page)
+    tags = [t for t, _ in parsed.tags]
+    assert not {"script", "link", "iframe", "img", "object", "embed"} & set(tags)
+    assert all("src" not in attrs for _, attrs in parsed.tags)
+    assert "url(" not in page and "@import" not in page
+    assert ("meta", {"name": "viewport", "content": "width=device-width, initial-scale=1"}) in (
+        parsed.tags
+    )
+    assert "max-width" in page
+    anchors = {attrs["id"] for _, attrs in parsed.tags if attrs.get("id", "").startswith("c")}
+    targets = {
+        attrs["href"][1:] for _, attrs in parsed.tags if (attrs.get("href") or "")[:1] == "#"
+    }
+    assert targets and targets <= anchors
+    links = [
+        attrs["href"] for _, attrs in parsed.tags if (attrs.get("href") or "").startswith("http")
+    ]
+    assert links == ["https://www.voanews.com/a/sanctions.html"] * len(links) and links
+    assert "<blockquote>designating five North Koreans</blockquote>" in page
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("out/briefing.md", "markdown"),
+        ("b.MARKDOWN", "markdown"),
+        ("b.json", "json"),
+        ("b.html", "html"),
+        ("b.htm", "html"),
+        ("b.txt", None),
+        ("briefing", None),
+    ],
+)
+def test_format_from_path(path: str, fmt: str | None) -> None:
+    assert format_from_path(path) == fmt
+
+
+def test_render_dispatches_and_briefing_methods_agree() -> None:
+    briefing = make_briefing()
+    assert render(briefing, "markdown") == render_markdown(briefing) == briefing.to_markdown()
+    assert render(briefing, "html") == render_html(briefing) == briefing.to_html()
+    assert render(briefing, "json") == briefing.to_json()
