@@ -133,7 +133,7 @@ def _record_line(record: MergedEvent | MergedStance | None, record_id: str) -> s
         return f"record {record_id} (not in this briefing)"
     if isinstance(record, MergedEvent):
         when = f" ({_long_date(record.date)})" if record.date else ""
-        return f"{record.summary}{when}"
+        return f"{record.summary.rstrip().rstrip('.')}{when}"
     return f"{record.holder.canonical} ({record.polarity}): {record.claim}"
 
 
