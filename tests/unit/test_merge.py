@@ -418,3 +418,54 @@ def test_ids_and_order_are_deterministic(voa: Document, yonhap: Document) -> Non
     expected = "me-" + hashlib.sha256(b"ev-voa-1\nev-yon-1").hexdigest()[:12]
     assert expected in [e.id for e in first.events]
     assert [e.date for e in first.events] == sorted(e.date for e in first.events if e.date)
+
+
+def test_majority_value_is_shown_and_the_minority_kept(voa: Document, yonhap: Document) -> None:
+    third = doc(
+        "src-third",
+        "Washington on Wednesday sanctioned five North Koreans tied to weapons programs "
+        "in Vladivostok.",
+        "Harbor Post",
+    )
+    records = [
+        event(
+            "ev-a",
+            voa,
+            "designating five North Koreans",
+            "The United States sanctioned five North Koreans over weapons programs.",
+            quantities=[people(5, "five North Koreans")],
+            location="Pyongyang",
+        ),
+        event(
+            "ev-b",
+            yonhap,
+            "slapped fresh sanctions on six North Koreans",
+            "The United States sanctioned six North Koreans over weapons programs.",
+            quantities=[people(6, "six North Koreans")],
+            location="pyongyang",
+        ),
+        event(
+            "ev-c",
+            third,
+            "sanctioned five North Koreans tied to weapons programs",
+            "The United States sanctioned five North Koreans tied to weapons programs.",
+            quantities=[people(5, "five North Koreans")],
+            location="Vladivostok",
+        ),
+    ]
+    [merged] = merge_records(records, [], [voa, yonhap, third]).events
+    assert merged.corroboration == 3
+    assert [q.value for q in merged.quantities] == [5.0]
+    by_field = {c.field: c for c in merged.conflicts}
+    counts = by_field["quantities.people sanctioned"].values
+    assert [(v.value, v.source_ids) for v in counts] == [
+        (5.0, ["src-third", "src-voa"]),
+        (6.0, ["src-yonhap"]),
+    ]
+    # Places compare without case; each distinct place keeps its sources.
+    places = by_field["location"].values
+    assert [(v.value, v.source_ids) for v in places] == [
+        ("Pyongyang", ["src-voa", "src-yonhap"]),
+        ("Vladivostok", ["src-third"]),
+    ]
+    assert "date" not in by_field
