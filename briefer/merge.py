@@ -98,7 +98,6 @@ IMPRECISE_WINDOW = 3
 _SHINGLE = 5
 _MINHASH_PERMS = 64
 _LSH_BANDS = 16  # 16 bands of 4 rows: pairs near Jaccard 0.5 and above become candidates
-_MERSENNE = (1 << 61) - 1
 
 _STOP = frozenset(
     """a an the and or but of in on at to for from by with as into over after before about
@@ -202,10 +201,24 @@ def _shingles(text: str) -> set[int]:
 
 
 def _minhash(shingles: set[int]) -> list[int]:
-    signature = []
+    """One-permutation MinHash: one pass puts each shingle's hash in one of ``_MINHASH_PERMS``
+    bins, keeping each bin's minimum; empty bins borrow from the next filled bin (rotation
+    densification). Cheap on long articles; candidates are verified with the exact Jaccard."""
+    empty = 1 << 64
+    signature = [empty] * _MINHASH_PERMS
+    for h in shingles:
+        b, v = h % _MINHASH_PERMS, h // _MINHASH_PERMS
+        if v < signature[b]:
+            signature[b] = v
+    filled = [i for i, v in enumerate(signature) if v != empty]
+    if not filled:
+        return signature
     for i in range(_MINHASH_PERMS):
-        a, b = 2 * i + 1_000_003, 7 * i + 12_345  # fixed parameters: deterministic signatures
-        signature.append(min((a * s + b) % _MERSENNE for s in shingles))
+        if signature[i] == empty:
+            distance = next(
+                d for d in range(1, _MINHASH_PERMS) if signature[(i + d) % _MINHASH_PERMS] != empty
+            )
+            signature[i] = signature[(i + distance) % _MINHASH_PERMS] + distance * empty
     return signature
 
 
