@@ -559,6 +559,13 @@ async def compose_items(
 
     items = [i for i in final if i is not None]
     ranked = rank_events(merged.events)
+    if not items and ranked:
+        # A briefing with events never opens without its top developments.
+        items = [_event_item(writer, e) for e in ranked[:TOP_ITEMS]]
+        notes.append(
+            "the model gave no usable top developments; they were written by the "
+            "deterministic composer"
+        )
     return ComposeResult(
         [*items, *_secondary_sections(writer, ranked, merged.stances)], "llm", notes
     )

@@ -287,12 +287,26 @@ async def test_failing_items_are_asked_again_once_then_replaced(
 async def test_an_item_citing_nothing_valid_is_dropped(
     merged: MergeResult, documents: list[Document]
 ) -> None:
-    bad = {"items": [item("Ghost", ("Something happened.", ["me-ffffffffffff"]))]}
-    runner, client = runner_for([bad, bad])
+    sanction_id, _, _ = ids(merged)
+    good = item("Sanctions", ("The US sanctioned North Koreans.", [sanction_id]))
+    ghost = item("Ghost", ("Something happened.", ["me-ffffffffffff"]))
+    runner, client = runner_for([{"items": [good, ghost]}, {"items": [ghost]}])
     result = await run(merged, documents, runner)
     assert len(client.requests) == 2
-    assert [i for i in result.items if i.section == "top"] == []
-    assert "dropped" in result.notes[0]
+    assert [i.headline for i in result.items if i.section == "top"] == ["Sanctions"]
+    assert len(result.notes) == 1 and "Ghost" in result.notes[0] and "dropped" in result.notes[0]
+
+
+async def test_no_usable_model_item_gives_deterministic_top_developments(
+    merged: MergeResult, documents: list[Document]
+) -> None:
+    runner, client = runner_for([{"items": []}])
+    result = await run(merged, documents, runner)
+    assert len(client.requests) == 1  # nothing failed, nothing to ask again
+    top = [i for i in result.items if i.section == "top"]
+    expected = compose_deterministic(merged, sources(documents), date=DAY)
+    assert top == [i for i in expected if i.section == "top"]
+    assert "deterministic composer" in result.notes[0]
 
 
 async def test_a_refusal_gives_the_whole_deterministic_briefing(
