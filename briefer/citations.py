@@ -203,6 +203,8 @@ def check_item(
                 known.append(records[rid])
             else:
                 failures.append(f"sentence {n} cites unknown id {rid}")
+        if not sentence.text.strip():
+            failures.append(f"sentence {n} is empty")
         if not sentence.citations:
             failures.append(f"sentence {n} cites no record")
         cited_anywhere.extend(known)

@@ -538,11 +538,10 @@ async def compose_items(
                 final[k] = _llm_item(retry)
                 continue
             last = retry or item
-            cited = [
-                records[rid]
-                for rid in dict.fromkeys(c for s in last.sentences for c in s.citations)
-                if rid in records
-            ]
+            cited: list[MergedEvent | MergedStance] = []
+            for attempt in (last, item):  # the records of the last attempt, else the first's
+                ids = dict.fromkeys(c for s in attempt.sentences for c in s.citations)
+                cited = cited or [records[rid] for rid in ids if rid in records]
             replacement = _records_item(writer, cited)
             final[k] = replacement
             if replacement is None:
