@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -33,7 +33,9 @@ STRICT = ("extraction", "compose")
 
 def schema_for(name: str) -> dict[str, Any]:
     model = SCHEMA_MODELS[name]
-    mode = "validation" if name in STRICT else "serialization"
+    mode: Literal["validation", "serialization"] = (
+        "validation" if name in STRICT else "serialization"
+    )
     schema = model.model_json_schema(mode=mode)
     if name in STRICT:
         return schema

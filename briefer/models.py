@@ -9,9 +9,9 @@ from a value (``quad_class`` from ``type``) are computed here, never asked of th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 __all__ = [
     "EVENT_TYPES",
@@ -201,6 +201,14 @@ class EventRecord(BaseModel):
     confidence: float = Field(ge=0, le=1)
     source_id: str
     grounded: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed(cls, data: Any) -> Any:
+        # quad_class is written out for readers but always recomputed from the type.
+        if isinstance(data, dict) and "quad_class" in data:
+            data = {k: v for k, v in data.items() if k != "quad_class"}
+        return data
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -491,3 +491,13 @@ def test_decode_file_bytes_reasons() -> None:
     assert decode_file_bytes(b"plain ascii") == "plain ascii"
     with pytest.raises(ValueError, match="binary file, not text"):
         decode_file_bytes(b"abc\x00def")
+
+
+def test_plain_text_title_skips_saved_page_chrome(tmp_path: Path) -> None:
+    page = tmp_path / "saved.txt"
+    page.write_text(
+        "Accessibility links\n\nBreaking News\n\nCouncil weighs new measures\n\nBody text here.\n",
+        encoding="utf-8",
+    )
+    [doc] = load_sources([page]).documents
+    assert doc.source.title == "Council weighs new measures"
