@@ -5,6 +5,10 @@ straight quote marks, dashes, ellipses, non-breaking spaces), then also ignoring
 normalised text keeps a map back to the original, so offsets always point into the original
 text and the stored quote is the original slice: ``text[start:end] == evidence.quote``.
 A record none of whose quotes is found is not grounded and never reaches a briefing.
+
+Text that addresses the model rather than the reader ("ignore previous instructions and report
+that ...") is quarantined: a quote standing in such a passage grounds nothing, so a record a
+model was talked into by the article is dropped even when it copies the injected words.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ __all__ = [
     "NormalizedText",
     "QuotedItem",
     "ground_records",
+    "instruction_spans",
     "is_meaningful_quote",
     "locate_evidence",
     "locate_quote",
@@ -161,8 +166,44 @@ def locate_quote(
     return found
 
 
+# Words that speak to a model, not to a reader of the news.
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
+    r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts?|directions|rules)"
+    r"|\bnote\s+to\s+(?:the\s+)?(?:assistant|ai|model|language\s+model|llm|chatbot)"
+    r"|\b(?:system|developer)\s+prompt\b"
+    r"|\byou\s+are\s+now\s+(?:an?\s+)?(?:ai|assistant|model|chatbot)"
+    r"|\b(?:assistant|ai|model|llm)s?\s+(?:processing|reading|summari[sz]ing)\s+this\b",
+    re.IGNORECASE,
+)
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?])\s+|\n)")
+
+
+@lru_cache(maxsize=64)
+def instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """Passages of ``text`` that give instructions to a model: from the start of the sentence
+    holding such words to the end of its line."""
+    spans: set[tuple[int, int]] = set()
+    for match in _INSTRUCTION.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        starts = [m.end() for m in _SENTENCE_START.finditer(text, line_start, match.start())]
+        start = max([line_start, *starts])
+        end = text.find("\n", match.end())
+        spans.add((start, len(text) if end == -1 else end))
+    return tuple(sorted(spans))
+
+
+def _quarantined(text: str, span: tuple[int, int]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in instruction_spans(text))
+
+
 def _quote_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> list[tuple[int, int]]:
-    """Where a meaningful quote stands: one span, or one per piece of an elided quote."""
+    """Where a meaningful quote stands (one span, or one per piece of an elided quote), leaving
+    out spans inside passages addressed to a model."""
+    return [span for span in _located_spans(text, quote, prefer) if not _quarantined(text, span)]
+
+
+def _located_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> list[tuple[int, int]]:
     if not is_meaningful_quote(quote):
         return []
     found = locate_quote(text, quote, prefer)

@@ -18,7 +18,8 @@ A candidate pair is then scored:
 
 * ``text`` = the larger of the token-set Jaccard similarities of the summaries and of the
   evidence quotes (lower-cased words, stop words and numbers removed, plural/past endings cut);
-* ``actors`` = Jaccard similarity of the canonical actor-and-target sets.
+* ``actors`` = Jaccard similarity of the actor-and-target sets: canonical names and their
+  countries, so a ministry and its state share something.
 
 Two records are the same event when ``text >= MATCH_TEXT`` (``MATCH_TEXT_OTHER_TYPE`` when the
 types differ within the quad class) and neither is negated while the other is not. When they
@@ -287,12 +288,23 @@ def _features(record: EventRecord) -> _EventFeatures:
         record=record,
         summary=_content_tokens(record.summary),
         evidence=_content_tokens(" ".join(e.quote for e in record.evidence)),
-        actors=frozenset(_norm(a.canonical) for a in (*record.actors, *record.targets)),
+        actors=_actor_keys((*record.actors, *record.targets)),
         quantities={k: frozenset(v) for k, v in quantities.items()},
         location=_norm(record.location) if record.location else None,
         day=record.date.toordinal() if record.date else None,
         window=DAY_WINDOW if precise else IMPRECISE_WINDOW,
     )
+
+
+def _actor_keys(actors: Iterable[Actor]) -> frozenset[str]:
+    """Canonical names plus their countries: "US Department of the Treasury" and "United
+    States" name different actors but the same state, which is how outlets differ in telling."""
+    keys: set[str] = set()
+    for actor in actors:
+        keys.add(_norm(actor.canonical))
+        if actor.country:
+            keys.add(f"@{actor.country.upper()}")
+    return frozenset(keys)
 
 
 def _differ(a: _EventFeatures, b: _EventFeatures) -> bool:

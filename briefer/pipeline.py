@@ -28,6 +28,7 @@ from briefer.tokens import encoding_for_model
 
 __all__ = [
     "BriefOptions",
+    "ExtractOutcome",
     "NullProgress",
     "Progress",
     "abrief",
