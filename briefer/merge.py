@@ -22,7 +22,11 @@ A candidate pair is then scored:
   countries, so a ministry and its state share something.
 
 Two records are the same event when ``text >= MATCH_TEXT`` (``MATCH_TEXT_OTHER_TYPE`` when the
-types differ within the quad class) and neither is negated while the other is not. When they
+types differ within the quad class) and neither is negated while the other is not, or when they
+match **structurally**: same type, same day (both day-precise), actors overlapping by at least
+``CONFLICT_ACTORS`` and a count of the same kind ("people sanctioned"): outlets word one
+designation differently, and the words alone would keep the reports apart. What is counted is
+also a blocking key, so such reports meet as candidates. When they
 **differ** on a value — a quantity of the same kind, the place, or the day of a day-precise
 date — the rule is:
 
@@ -324,14 +328,17 @@ def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
         return None
     text = max(_jaccard(a.summary, b.summary), _jaccard(a.evidence, b.evidence))
     threshold = MATCH_TEXT if a.record.type == b.record.type else MATCH_TEXT_OTHER_TYPE
-    if text < threshold:
+    structural = _structural_match(a, b)
+    if text < threshold and not structural:
         return None
     if _differ(a, b):
         if a.record.source_id == b.record.source_id:
             return None
-        if text < CONFLICT_TEXT or _jaccard(a.actors, b.actors) < CONFLICT_ACTORS:
+        if not structural and (
+            text < CONFLICT_TEXT or _jaccard(a.actors, b.actors) < CONFLICT_ACTORS
+        ):
             return None
-    return text
+    return max(text, CONFLICT_TEXT) if structural else text
 
 
 def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
@@ -349,6 +356,26 @@ def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
     return out
 
 
+def _kind_tokens(f: _EventFeatures) -> set[str]:
+    # What is counted ("people sanctioned") blocks like a rare word: outlets that word a report
+    # differently still count the same thing.
+    return {f"#{kind}" for kind in f.quantities}
+
+
+def _structural_match(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Same type, same day (both day-precise), largely the same actors, and a count of the same
+    thing: one event told in other words, e.g. "imposed sanctions on five North Koreans" and
+    "designated six North Korean nationals" on 12 January."""
+    return (
+        a.record.type == b.record.type
+        and a.record.date_precision == "day" == b.record.date_precision
+        and a.day is not None
+        and a.day == b.day
+        and bool(a.quantities.keys() & b.quantities.keys())
+        and _jaccard(a.actors, b.actors) >= CONFLICT_ACTORS
+    )
+
+
 def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, int]]:
     """Pairs within their date window sharing quad class, an actor and a rare word, each once.
 
@@ -361,13 +388,14 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
     for i, f in enumerate(features):
         quad = f.record.quad_class
         for actor in f.actors:
-            for token in f.summary | f.evidence:
+            for token in f.summary | f.evidence | _kind_tokens(f):
                 index[(quad, f.day, actor, token)].append(i)
     probes = [
-        sorted(set(s) | set(e))
-        for s, e in zip(
+        sorted(set(s) | set(e) | _kind_tokens(f))
+        for s, e, f in zip(
             _rare_tokens([f.summary for f in features]),
             _rare_tokens([f.evidence for f in features]),
+            features,
             strict=True,
         )
     ]

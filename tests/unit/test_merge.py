@@ -212,7 +212,7 @@ def test_same_source_rule_holds_through_a_third_record(voa: Document, yonhap: Do
     assert len(result.events) == 2
 
 
-def test_low_similarity_records_with_different_counts_stay_apart(
+def test_low_similarity_records_by_other_actors_with_different_counts_stay_apart(
     voa: Document, yonhap: Document
 ) -> None:
     a = event(
@@ -226,10 +226,42 @@ def test_low_similarity_records_with_different_counts_stay_apart(
         "ev-2",
         yonhap,
         "slapped fresh sanctions on six North Koreans",
+        "Tokyo blacklists North Korean missile scientists over launches.",
+        quantities=[people(6, "six")],
+        actors=[Actor(name="Tokyo", canonical="Japan", country="JPN", kind="government")],
+    )
+    assert len(merge_records([a, b], [], [voa, yonhap]).events) == 2
+
+
+def test_same_count_of_same_actors_same_day_merges_however_worded(
+    voa: Document, yonhap: Document
+) -> None:
+    # Outlets word one designation differently; the structure (type, day, actors, what is
+    # counted) says it is one event, and the differing counts become a conflict.
+    a = event(
+        "ev-1",
+        voa,
+        "designating five North Koreans",
+        "Treasury designates North Korean procurement agents for weapons goods.",
+        quantities=[people(5, "five")],
+        actors=[TREASURY],
+    )
+    b = event(
+        "ev-2",
+        yonhap,
+        "slapped fresh sanctions on six North Koreans",
         "Washington blacklists North Korean missile scientists over launches.",
         quantities=[people(6, "six")],
     )
-    assert len(merge_records([a, b], [], [voa, yonhap]).events) == 2
+    [merged] = merge_records([a, b], [], [voa, yonhap]).events
+    [conflict] = merged.conflicts
+    assert {(v.value, tuple(v.source_ids)) for v in conflict.values} == {
+        (5.0, ("src-voa",)),
+        (6.0, ("src-yonhap",)),
+    }
+    # A day apart, the same wording gap keeps them apart.
+    c = b.model_copy(update={"date": dt.date(2022, 1, 13)})
+    assert len(merge_records([a, c], [], [voa, yonhap]).events) == 2
 
 
 def test_syndicated_copies_count_once_for_corroboration() -> None:
