@@ -20,9 +20,19 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_wheel_installs_and_runs_from_elsewhere(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "-w", str(dist), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     wheels = list(dist.glob("briefer-*.whl"))
     assert len(wheels) == 1
@@ -37,26 +47,43 @@ def test_wheel_installs_and_runs_from_elsewhere(tmp_path: Path) -> None:
     py = env_dir / "bin" / "python"
     subprocess.run(
         [str(py), "-m", "pip", "install", "--quiet", str(wheels[0])],
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run(
         [str(env_dir / "bin" / "briefer"), "schema", "briefing"],
-        cwd=elsewhere, capture_output=True, text=True, env=env, check=True,
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     schema = json.loads(run.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["title"] == "Briefing"
     help_run = subprocess.run(
-        [str(env_dir / "bin" / "briefer"), "--help"], cwd=elsewhere, capture_output=True,
-        text=True, env=env, check=True,
+        [str(env_dir / "bin" / "briefer"), "--help"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     assert "brief" in help_run.stdout
     estimate = subprocess.run(
-        [str(env_dir / "bin" / "briefer"), "estimate", str(ROOT / "examples" / "articles"),
-         "--json"], cwd=elsewhere, capture_output=True, text=True, env=env,
+        [
+            str(env_dir / "bin" / "briefer"),
+            "estimate",
+            str(ROOT / "examples" / "articles"),
+            "--json",
+        ],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     assert estimate.returncode == 0, estimate.stderr
     assert len(json.loads(estimate.stdout)["documents"]) >= 4
