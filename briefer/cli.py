@@ -36,7 +36,8 @@ app = typer.Typer(
 Format = Literal["markdown", "json", "html"]
 
 SourcesArg = Annotated[
-    list[str], typer.Argument(help="Files, folders, http(s) URLs, or - for stdin.", show_default=False)
+    list[str],
+    typer.Argument(help="Files, folders, http(s) URLs, or - for stdin.", show_default=False),
 ]
 ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name.")]
 BaseUrlOpt = Annotated[

@@ -122,7 +122,11 @@ class TruncatedError(LLMError):
 
 class InvalidReplyError(LLMError):
     def __init__(
-        self, message: str, *, reply: str | None = None, errors: list[str] | None = None,
+        self,
+        message: str,
+        *,
+        reply: str | None = None,
+        errors: list[str] | None = None,
         **kw: str | None,
     ) -> None:
         super().__init__(message, **kw)

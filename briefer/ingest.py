@@ -314,9 +314,7 @@ _CHROME_LINE = re.compile(
 def _first_line_title(text: str) -> str | None:
     """The first non-empty line that is not page chrome, among the first ten; else the first
     non-empty line."""
-    lines = [
-        line.strip().lstrip("#").strip().rstrip("#").strip() for line in text.split("\n")
-    ]
+    lines = [line.strip().lstrip("#").strip().rstrip("#").strip() for line in text.split("\n")]
     lines = [line for line in lines if line]
     for line in lines[:10]:
         if not _CHROME_LINE.search(line):

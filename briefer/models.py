@@ -55,8 +55,22 @@ __all__ = [
 SCHEMA_VERSION = "1.0"
 
 EventType = Literal[
-    "AGREE", "CONSULT", "SUPPORT", "CONCEDE", "COOPERATE", "AID", "RETREAT", "REQUEST",
-    "ACCUSE", "REJECT", "THREATEN", "PROTEST", "SANCTION", "MOBILIZE", "COERCE", "ASSAULT",
+    "AGREE",
+    "CONSULT",
+    "SUPPORT",
+    "CONCEDE",
+    "COOPERATE",
+    "AID",
+    "RETREAT",
+    "REQUEST",
+    "ACCUSE",
+    "REJECT",
+    "THREATEN",
+    "PROTEST",
+    "SANCTION",
+    "MOBILIZE",
+    "COERCE",
+    "ASSAULT",
 ]
 EVENT_TYPES: tuple[str, ...] = EventType.__args__  # type: ignore[attr-defined]
 
@@ -84,8 +98,15 @@ QUAD_CLASS: dict[str, QuadClass] = {
 }
 
 ActorKind = Literal[
-    "government", "military", "international_organization", "party", "person", "business",
-    "media", "civil_society", "other",
+    "government",
+    "military",
+    "international_organization",
+    "party",
+    "person",
+    "business",
+    "media",
+    "civil_society",
+    "other",
 ]
 Factuality = Literal["asserted", "future", "hypothetical", "negated", "historical"]
 DatePrecision = Literal["day", "week", "month", "year", "unknown"]
