@@ -87,3 +87,22 @@ def test_wheel_installs_and_runs_from_elsewhere(tmp_path: Path) -> None:
     )
     assert estimate.returncode == 0, estimate.stderr
     assert len(json.loads(estimate.stdout)["documents"]) >= 4
+
+    # The README's main command, on the installed wheel, offline and with no key.
+    main_job = subprocess.run(
+        [
+            str(env_dir / "bin" / "briefer"),
+            "brief",
+            "examples/articles",
+            "--replay",
+            "examples/recordings",
+            "-o",
+            str(elsewhere / "briefing.md"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert main_job.returncode == 0, main_job.stderr
+    assert "Where sources disagree" in (elsewhere / "briefing.md").read_text(encoding="utf-8")
