@@ -50,6 +50,7 @@ class Settings(BaseModel):
     api_key_env: str = Field(default="OPENAI_API_KEY", min_length=1)
     timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0)
+    backoff: float = Field(default=0.5, ge=0)  # seconds before the first retry; doubles after
     strict_schema: bool | None = None
     concurrency: int = Field(default=8, ge=1)
     max_cost: float | None = Field(default=None, ge=0)
@@ -72,6 +73,7 @@ ENV_VARIABLES: dict[str, str] = {
     "BRIEFER_API_KEY_ENV": "api_key_env",
     "BRIEFER_TIMEOUT": "timeout",
     "BRIEFER_MAX_RETRIES": "max_retries",
+    "BRIEFER_BACKOFF": "backoff",
     "BRIEFER_STRICT_SCHEMA": "strict_schema",
     "BRIEFER_CONCURRENCY": "concurrency",
     "BRIEFER_MAX_COST": "max_cost",
@@ -177,7 +179,9 @@ def build_client(settings: Settings) -> LLMClient:
         timeout=settings.timeout,
         strict_schema=settings.strict_schema,
     )
-    client: LLMClient = OpenAIClient(endpoint=endpoint, max_retries=settings.max_retries)
+    client: LLMClient = OpenAIClient(
+        endpoint=endpoint, max_retries=settings.max_retries, backoff_base=settings.backoff
+    )
     if settings.record_dir is not None:
         client = RecordingClient(client, settings.record_dir)
     if settings.cache:
