@@ -209,6 +209,7 @@ async def _extract_chunk(
         # A reply too long for max_tokens: smaller inputs give shorter replies; re-asking the
         # same chunk would only be cut off again.
         if depth >= MAX_SPLIT_DEPTH:
+            runner.forget(request)
             return excluded(
                 f"the reply for chunk {chunk.id} was cut off at the token limit even after "
                 f"splitting it {depth} times"
@@ -216,6 +217,7 @@ async def _extract_chunk(
         try:
             halves = split_chunk(doc, chunk)
         except ValueError as exc:
+            runner.forget(request)
             return excluded(
                 f"the reply for chunk {chunk.id} was cut off at the token limit and the chunk "
                 f"cannot be split: {_one_line(exc)}"

@@ -32,7 +32,8 @@ class RecordingClient:
 
 class CachingClient:
     """Answers from ``directory`` when it holds the request (``origin="cache"``), else asks
-    ``inner`` and stores the reply. Errors are never cached."""
+    ``inner`` and stores the reply. Errors are never cached; replies that ended in failure are
+    dropped again through ``forget``."""
 
     def __init__(self, inner: LLMClient, directory: Path | str | None = None) -> None:
         self.inner = inner
@@ -54,3 +55,8 @@ class CachingClient:
         response = await self.inner.complete(request)
         self.store.put(Recording.of(request, response))
         return response
+
+    def forget(self, request: LLMRequest) -> None:
+        """Drop the cached reply to ``request`` so the next run asks again: called for replies
+        that ended in failure (refused, still invalid, cut off beyond splitting)."""
+        self.store.remove(request.key())

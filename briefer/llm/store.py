@@ -164,6 +164,10 @@ class RecordingStore:
         write_atomically(path, recording.model_dump_json(indent=2) + "\n")
         return path
 
+    def remove(self, key: str) -> None:
+        """Delete the recording of ``key``, if there is one."""
+        self.path_for(key).unlink(missing_ok=True)
+
     def keys(self) -> list[str]:
         if not self.directory.is_dir():
             return []

@@ -8,6 +8,9 @@ Counting: every call sent (first asks and repairs) is one ``calls``; repairs are
 ``repairs``; retries a client makes inside one call (429, 5xx, timeouts) are reported with
 ``note_retry()`` and counted in ``retries``. Usage is counted per stage, across all of these.
 
+Caching: a call that ends refused or still invalid after its repairs is ``forget``-ed (the
+client drops its cached replies, when it caches), so a later run asks again.
+
 Budget: before a call starts, its cost is estimated as if the prompt had one token per four
 characters of the messages and of the JSON Schema sent, and the reply used all of ``max_tokens``
 (2,000 when unset), at the model's price. A call is refused (``BudgetExceededError``) when the
@@ -245,14 +248,25 @@ class LLMRunner:
                 self._reserved -= estimate
             return response, counter[0]
 
+    def forget(self, *requests: LLMRequest) -> None:
+        """Tell a caching client to drop its replies to ``requests``: they ended in failure,
+        and a later run should ask again rather than fail the same way for free."""
+        forget = getattr(self.client, "forget", None)
+        if callable(forget):
+            for request in requests:
+                forget(request)
+
     async def structured(self, request: LLMRequest, output_type: type[T]) -> T:
         ctx = request.context
         where = {"stage": ctx.stage, "source_id": ctx.source_id, "chunk_id": ctx.chunk_id}
         current = request
+        sent: list[LLMRequest] = []
         for attempt in range(self.max_repairs + 1):
             response, retries = await self._send(current)
+            sent.append(current)
             self.usage.add(ctx.stage, response, repair=attempt > 0, retries=retries)
             if response.refusal:
+                self.forget(*sent)
                 raise RefusalError(
                     f"the model refused: {response.refusal}", refusal=response.refusal, **where
                 )
@@ -265,6 +279,7 @@ class LLMRunner:
             except ValueError as exc:
                 errors = str(exc)
                 if attempt == self.max_repairs:
+                    self.forget(*sent)
                     raise InvalidReplyError(
                         f"the reply is still invalid after {self.max_repairs} repairs: "
                         f"{errors.splitlines()[0]}",
