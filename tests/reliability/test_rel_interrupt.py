@@ -1,0 +1,171 @@
+"""A run killed (SIGKILL) or interrupted (SIGINT) part-way leaves no partial output and no
+damaged cache entry, and the next run resumes from what was saved."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reliability.support import (
+    BRIEFER,
+    answer_normally,
+    check_store,
+    index_of,
+    run_cli,
+    write_articles,
+)
+
+from briefer.testing import FakeOpenAIServer, FakeReply
+
+ARTICLES = 16
+
+
+class GatedModel:
+    """Answers normally, but once ``open_replies`` replies have gone out, holds every further
+    request until released (so the run is caught mid-way, deterministically)."""
+
+    def __init__(self, open_replies: int) -> None:
+        self.open_replies = open_replies
+        self.answered = 0
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.waiting = threading.Event()
+        self.extraction_requests = 0
+
+    def __call__(self, body: dict[str, Any]) -> FakeReply:
+        with self.lock:
+            if index_of(body) is not None:
+                self.extraction_requests += 1
+            self.answered += 1
+            hold = self.answered > self.open_replies
+        if hold:
+            self.waiting.set()
+            self.release.wait(20)
+        return answer_normally(body)
+
+
+def wait_for(condition: Callable[[], bool], what: str, deadline: float = 20.0) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+def start_cli(folder: Path, base_url: str, out: Path, cache: Path) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "sk-dummy-interrupt",
+        "BRIEFER_CACHE_DIR": str(cache),
+        "NO_COLOR": "1",
+    }
+    command = [str(BRIEFER), "brief", str(folder), "--base-url", base_url, "-o", str(out)]
+    return subprocess.Popen(
+        [*command, "--concurrency", "2"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def interrupt_mid_run(tmp_path: Path, sig: signal.Signals) -> tuple[int, str, int, Path, Path]:
+    """Start a run, stop it with ``sig`` once 6 replies are saved; returns (code, stderr,
+    entries saved, folder, cache)."""
+    folder = tmp_path / "articles"
+    write_articles(folder, ARTICLES)
+    cache = tmp_path / "cache"
+    out = tmp_path / "briefing.md"
+    model = GatedModel(open_replies=6)
+    with FakeOpenAIServer(model) as server:
+        process = start_cli(folder, server.base_url, out, cache)
+        try:
+            # The sixth reply is saved once the run asks for more and is held.
+            wait_for(model.waiting.is_set, "the run to reach the held replies")
+            wait_for(lambda: len(list(cache.glob("*.json"))) >= 6, "six saved replies")
+            process.send_signal(sig)
+            _, stderr = process.communicate(timeout=20)
+        finally:
+            model.release.set()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert not out.exists(), "a partial briefing was written"
+    assert not list(tmp_path.glob(".briefing.md*")), "a temporary output file was left"
+    saved = check_store(cache)
+    return process.returncode, stderr, len(saved), folder, cache
+
+
+def resume(tmp_path: Path, folder: Path, saved: int) -> None:
+    calls: list[int] = []
+
+    def count(body: dict[str, Any]) -> FakeReply:
+        if index_of(body) is not None:
+            calls.append(1)
+        return answer_normally(body)
+
+    out = tmp_path / "resumed.md"
+    with FakeOpenAIServer(count) as server:
+        env = {"OPENAI_API_KEY": "sk-dummy-interrupt", "BRIEFER_CACHE_DIR": str(tmp_path / "cache")}
+        run = run_cli(["brief", folder, "--base-url", server.base_url, "-o", out], env=env)
+    assert run.code == 0, run.stderr
+    assert out.read_text("utf-8").startswith("# ")
+    # Only the articles without a saved reply were asked for.
+    assert len(calls) == ARTICLES - saved
+
+
+def test_sigkill_mid_run_leaves_no_partial_output_and_the_next_run_resumes(
+    tmp_path: Path,
+) -> None:
+    code, _, saved, folder, _ = interrupt_mid_run(tmp_path, signal.SIGKILL)
+    assert code == -signal.SIGKILL
+    assert 6 <= saved < ARTICLES
+    resume(tmp_path, folder, saved)
+
+
+def test_sigint_stops_cleanly_with_130_and_says_what_was_saved(tmp_path: Path) -> None:
+    code, stderr, saved, folder, _ = interrupt_mid_run(tmp_path, signal.SIGINT)
+    assert code == 130, stderr
+    assert "Traceback" not in stderr, stderr
+    assert "interrupted" in stderr and "saved" in stderr, stderr
+    assert 6 <= saved < ARTICLES
+    resume(tmp_path, folder, saved)
+
+
+def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path) -> None:
+    """Every request held: the interrupt must not wait for the server."""
+    folder = tmp_path / "articles"
+    write_articles(folder, 3)
+    out = tmp_path / "b.md"
+    release = threading.Event()
+    entered = threading.Event()
+
+    def hang(body: dict[str, Any]) -> FakeReply:
+        entered.set()
+        release.wait(20)
+        return answer_normally(body)
+
+    with FakeOpenAIServer(hang) as server:
+        process = start_cli(folder, server.base_url, out, tmp_path / "cache")
+        try:
+            wait_for(entered.is_set, "a request")
+            started = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            _, stderr = process.communicate(timeout=15)
+            took = time.monotonic() - started
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert took < 5
+    assert not out.exists()
