@@ -156,7 +156,12 @@ def _options(
         max_cost=settings.max_cost,
         max_repairs=settings.max_repairs,
         prices=settings.price_table(),
-        fetch=FetchPolicy(allow_private=allow_private, max_bytes=max_bytes),
+        fetch=FetchPolicy(
+            allow_private=allow_private,
+            max_bytes=max_bytes,
+            connect_timeout=min(5.0, settings.fetch_timeout),
+            read_timeout=settings.fetch_timeout,
+        ),
         **extra,  # type: ignore[arg-type]
     )
 

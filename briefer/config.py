@@ -53,6 +53,7 @@ class Settings(BaseModel):
     backoff: float = Field(default=0.5, ge=0)  # seconds before the first retry; doubles after
     strict_schema: bool | None = None
     concurrency: int = Field(default=8, ge=1)
+    fetch_timeout: float = Field(default=15.0, gt=0)  # seconds to wait for a URL's server
     max_cost: float | None = Field(default=None, ge=0)
     max_repairs: int = Field(default=2, ge=0)
     cache: bool = True
@@ -76,6 +77,7 @@ ENV_VARIABLES: dict[str, str] = {
     "BRIEFER_BACKOFF": "backoff",
     "BRIEFER_STRICT_SCHEMA": "strict_schema",
     "BRIEFER_CONCURRENCY": "concurrency",
+    "BRIEFER_FETCH_TIMEOUT": "fetch_timeout",
     "BRIEFER_MAX_COST": "max_cost",
     "BRIEFER_MAX_REPAIRS": "max_repairs",
     "BRIEFER_CACHE": "cache",
