@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -32,14 +33,26 @@ STRICT = ("extraction", "compose")
 
 
 def schema_for(name: str) -> dict[str, Any]:
+    """A fresh copy of the schema ``name`` (generated once per process: it takes milliseconds,
+    and every request carries one)."""
+    schema: dict[str, Any] = json.loads(_schema_text(name))
+    return schema
+
+
+@functools.cache
+def _schema_text(name: str) -> str:
     model = SCHEMA_MODELS[name]
     mode: Literal["validation", "serialization"] = (
         "validation" if name in STRICT else "serialization"
     )
     schema = model.model_json_schema(mode=mode)
-    if name in STRICT:
-        return schema
-    return {"$schema": DIALECT, "$id": f"https://briefer.dev/schemas/{name}.schema.json", **schema}
+    if name not in STRICT:
+        schema = {
+            "$schema": DIALECT,
+            "$id": f"https://briefer.dev/schemas/{name}.schema.json",
+            **schema,
+        }
+    return json.dumps(schema, ensure_ascii=False)
 
 
 def render_schema(name: str) -> str:
