@@ -1,0 +1,192 @@
+"""Bad inputs, through the real CLI: each becomes a one-line reason on stderr and in
+``excluded``, never a traceback; exit 3 while some input is usable, 1 when none is."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from helpers.web_server import WebServer, web_server
+from reliability.support import REPO, Run, assert_no_traceback, run_cli
+
+__all__ = ["web_server"]
+
+GOOD = "Title: Harbour report\n\nThe Dunmere council approved ten new ferry routes on Monday.\n"
+ARTICLE_HTML = (
+    "<html><head><title>Ferry routes approved</title></head><body><article><h1>Ferry routes "
+    "approved</h1><p>The Dunmere council approved ten new ferry routes on Monday after a long "
+    "debate about moorings and fares in the old harbour.</p></article></body></html>"
+)
+
+
+def excluded_of(run: Run) -> dict[str, str]:
+    """{input: reason} from ``estimate --json``, after checking stderr says the same."""
+    result = json.loads(run.stdout)
+    reasons: dict[str, str] = {}
+    for item in result["excluded"]:
+        reason = item["reason"]
+        assert reason.strip() and "\n" not in reason, item
+        assert f"excluded: {item['input']}: {reason}" in run.stderr
+        reasons[item["input"]] = reason
+    return reasons
+
+
+def make_bad_files(folder: Path) -> dict[str, str]:
+    """Bad files, each with a word its reason must contain."""
+    folder.mkdir()
+    expected: dict[str, str] = {}
+
+    def add(name: str, data: bytes, reason: str) -> None:
+        (folder / name).write_bytes(data)
+        expected[str(folder / name)] = reason
+
+    add("empty.txt", b"", "empty")
+    add("blank.txt", b"  \n\t\n   \r\n", "empty")
+    add("binary.txt", bytes(range(256)) * 40, "binary")
+    add("latin1.txt", "Café au lait at the harbour, every morning.\n".encode("latin-1"), "UTF-8")
+    add("scripts.html", b"<html><head><script>var a = 1;</script></head><body>"
+        b"<script>alert(1)</script><script>document.write('x')</script></body></html>",
+        "no article text")  # fmt: skip
+    add("picture.png", b"\x89PNG\r\n\x1a\n" + bytes(100), "unsupported file type")
+    huge = folder / "huge.txt"
+    with huge.open("wb") as handle:  # 50 MB, sparse: refused from its size, never read
+        handle.truncate(50 * 1024 * 1024)
+    expected[str(huge)] = "larger than 20 MB"
+    loop_a, loop_b = folder / "loop-a.txt", folder / "loop-b.txt"
+    loop_a.symlink_to(loop_b)
+    loop_b.symlink_to(loop_a)
+    expected[str(loop_a)] = "symbolic links"
+    expected[str(folder / "missing.txt")] = "no such file"
+    return expected
+
+
+def test_bad_files_and_schemes_each_get_a_one_line_reason(tmp_path: Path) -> None:
+    bad = make_bad_files(tmp_path / "bad")
+    utf16 = tmp_path / "utf16.txt"
+    utf16.write_bytes(
+        "Title: Rapport UTF-16\n\nThe Farrow council approved six ferry routes on Friday.\n"
+        .encode("utf-16")
+    )  # fmt: skip
+    # One paragraph of 10,000 lines: long, but valid text.
+    long_paragraph = tmp_path / "long.txt"
+    long_paragraph.write_text(
+        "\n".join(f"Line {i} of the harbour council minutes, on ferries." for i in range(10_000))
+    )
+    schemes = {
+        "file:///etc/passwd": "unsupported URL scheme file",
+        "ftp://example.com/a.txt": "unsupported URL scheme ftp",
+    }
+    inputs = [*bad, *schemes, utf16, long_paragraph]
+    started = time.monotonic()
+    run = run_cli(["estimate", "--json", *inputs])
+    assert time.monotonic() - started < 30
+    assert_no_traceback(run)
+    assert run.code == 3, run.stderr
+    reasons = excluded_of(run)
+    for given, word in {**bad, **schemes}.items():
+        assert given in reasons, f"{given} not excluded"
+        assert word in reasons[given], (given, reasons[given])
+    documents = {d["input"]: d for d in json.loads(run.stdout)["documents"]}
+    # UTF-16 with a byte-order mark is text: read, title and all.
+    assert documents[str(utf16)]["title"] == "Rapport UTF-16"
+    assert documents[str(long_paragraph)]["tokens"] > 10_000
+    assert set(documents) == {str(utf16), str(long_paragraph)}
+
+
+def test_nothing_usable_exits_1(tmp_path: Path) -> None:
+    bad = make_bad_files(tmp_path / "bad")
+    run = run_cli(["estimate", *bad])
+    assert_no_traceback(run)
+    assert run.code == 1
+    assert run.stderr.count("excluded:") >= len(bad)
+
+
+def test_brief_from_replay_excludes_bad_inputs_and_exits_3_or_1(tmp_path: Path) -> None:
+    bad = make_bad_files(tmp_path / "bad")
+    out = tmp_path / "b.json"
+    replay = REPO / "examples" / "recordings"
+    articles = REPO / "examples" / "articles"
+    run = run_cli(["brief", articles, *bad, "--replay", replay, "-o", out, "--quiet"])
+    assert_no_traceback(run)
+    assert run.code == 3, run.stderr
+    briefing = json.loads(out.read_text("utf-8"))
+    excluded = {e["input"]: e["reason"] for e in briefing["excluded"]}
+    assert set(bad) <= set(excluded)
+    for given, reason in excluded.items():
+        assert f"excluded: {given}: {reason}" in run.stderr
+    assert len(briefing["sources"]) == len(list(articles.iterdir()))
+
+    none = run_cli(["brief", *bad, "--replay", replay, "-o", tmp_path / "none.md", "--quiet"])
+    assert_no_traceback(none)
+    assert none.code == 1
+    assert "no usable input" in none.stderr
+    assert not (tmp_path / "none.md").exists()
+
+
+def test_a_folder_of_ten_thousand_files_is_estimated_in_bounded_time(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(10_000):
+        (folder / f"a{i:05d}.txt").write_text(
+            f"Report {i}: the council of town {i} approved {i} ferry routes on Monday.\n"
+        )
+    (folder / "notes.bin").write_bytes(b"\x00\x01")
+    started = time.monotonic()
+    run = run_cli(["estimate", "--json", folder], timeout=60)
+    took = time.monotonic() - started
+    assert_no_traceback(run)
+    assert run.code == 3
+    result = json.loads(run.stdout)
+    assert len(result["documents"]) == 10_000
+    assert result["calls"] == 10_001  # one per file, and the composition
+    assert excluded_of(run) == {str(folder / "notes.bin"): "skipped: unsupported file type .bin"}
+    assert took < 20, f"estimate of 10,000 files took {took:.1f} s"
+
+
+@pytest.fixture
+def bad_urls(web_server: WebServer) -> dict[str, str]:
+    """URLs on a loopback server, each with a word its reason must contain."""
+    big = 2 * 1024 * 1024
+    return {
+        web_server.route("/missing", status=404, body="gone"): "HTTP 404",
+        web_server.route("/broken", status=500, body="oops"): "HTTP 500",
+        web_server.route("/slow", body=ARTICLE_HTML, hold=True): "timed out",
+        web_server.route("/huge", filler_bytes=big): "larger than",
+        web_server.route("/stream", filler_bytes=big, send_length=False): "larger than",
+        web_server.route("/paper.pdf", body=b"%PDF-1.4", content_type="application/pdf"): (
+            "unsupported content type application/pdf"
+        ),
+        web_server.route("/loop-a", status=302, location="/loop-b"): "too many redirects",
+        web_server.route("/binary", body=bytes(range(256)), content_type="text/plain"): "binary",
+        web_server.route("/scripts", body="<html><script>alert(1)</script></html>"): (
+            "no article text"
+        ),
+        web_server.route("/empty", body=""): "empty",
+    }
+
+
+def test_bad_urls_each_get_a_one_line_reason(
+    web_server: WebServer, bad_urls: dict[str, str]
+) -> None:
+    web_server.route("/loop-b", status=302, location="/loop-a")
+    good = web_server.route("/article", body=ARTICLE_HTML)
+    env = {"BRIEFER_FETCH_TIMEOUT": "0.5"}
+    started = time.monotonic()
+    run = run_cli(
+        ["estimate", "--json", "--allow-private", "--max-bytes", "1000000", *bad_urls, good],
+        env=env,
+    )
+    assert time.monotonic() - started < 20
+    assert_no_traceback(run)
+    assert run.code == 3, run.stderr
+    reasons = excluded_of(run)
+    for url, word in bad_urls.items():
+        assert url in reasons, f"{url} not excluded: {run.stderr}"
+        assert word in reasons[url], (url, reasons[url])
+    assert [d["input"] for d in json.loads(run.stdout)["documents"]] == [good]
+
+    only_bad = run_cli(["estimate", "--allow-private", *list(bad_urls)[:3]], env=env)
+    assert_no_traceback(only_bad)
+    assert only_bad.code == 1
