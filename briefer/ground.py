@@ -170,6 +170,10 @@ def locate_quote(
 _INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
     r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts?|directions|rules)"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:\w+\s+)?"
+    r"(?:instructions|prompts?|directions|rules|guidelines)"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|the\s+)*(?:instructions|prompts?|rules)\s+above"
+    r"|\binstructions\s+(?:for|to)\s+(?:the\s+)?(?:assistant|ai|model|language\s+model|llm)\b"
     r"|\bnote\s+to\s+(?:the\s+)?(?:assistant|ai|model|language\s+model|llm|chatbot)"
     r"|\b(?:system|developer)\s+prompt\b"
     r"|\byou\s+are\s+now\s+(?:an?\s+)?(?:ai|assistant|model|chatbot)"
