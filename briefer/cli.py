@@ -16,6 +16,7 @@ from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 import briefer
@@ -71,7 +72,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(exc: BrieferError) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
     return typer.Exit(exc.exit_code)
 
 
@@ -168,7 +169,7 @@ def _options(
 
 def _report_excluded(excluded: list[Excluded]) -> None:
     for item in excluded:
-        err.print(f"[yellow]excluded:[/] {item.input}: {item.reason}", markup=True)
+        err.print(f"[yellow]excluded:[/] {escape(item.input)}: {escape(item.reason)}", markup=True)
 
 
 def _summary(briefing: Briefing, seconds: float) -> str:
@@ -258,7 +259,7 @@ def brief(
     if not quiet:
         err.print(_summary(result, time.perf_counter() - started))
         for note in result.notes:
-            err.print(f"note: {note}")
+            err.print(f"note: {note}", markup=False)
     raise typer.Exit(3 if result.excluded else 0)
 
 
