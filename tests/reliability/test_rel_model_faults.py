@@ -196,8 +196,8 @@ def test_mixed_faults_end_partial_and_a_rerun_completes_without_repeating_calls(
 
 
 class DyingModel:
-    """Answers the first ``healthy`` extraction requests, then hangs or drops every request
-    (alternately) until revived."""
+    """Answers the first ``healthy`` extraction requests, then hangs (one in five) or drops
+    every request until revived."""
 
     def __init__(self, healthy: int) -> None:
         self.healthy = healthy
@@ -215,7 +215,7 @@ class DyingModel:
                 self.calls[index] += 1
         if not self.dead or count <= self.healthy or fenced_article(body) is None:
             return answer_normally(body)
-        return FakeReply.slow(CLIENT_TIMEOUT * 6) if count % 2 else FakeReply.dropped()
+        return FakeReply.slow(CLIENT_TIMEOUT * 6) if count % 5 == 0 else FakeReply.dropped()
 
 
 def test_a_server_that_stops_answering_part_way_ends_the_run_and_a_rerun_resumes(
