@@ -172,6 +172,22 @@ def _report_excluded(excluded: list[Excluded]) -> None:
         err.print(f"[yellow]excluded:[/] {escape(item.input)}: {escape(item.reason)}", markup=True)
 
 
+def _saved_in(client: LLMClient | None) -> str:
+    """What an interrupted run leaves behind: where its replies were saved, if anywhere."""
+    from briefer.llm.recording import CachingClient, RecordingClient
+
+    places = []
+    while isinstance(client, (CachingClient, RecordingClient)):
+        places.append(str(client.store.directory))
+        client = client.inner
+    if not places:
+        return "no reply was saved (no cache, no recording)"
+    return (
+        f"the replies received so far are saved in {' and '.join(places)}; "
+        "run the same command again to go on from there"
+    )
+
+
 def _summary(briefing: Briefing, seconds: float) -> str:
     s, u = briefing.stats, briefing.usage
     cached = f", {u.cached_calls} from recordings/cache" if u.cached_calls else ""
@@ -229,6 +245,7 @@ def brief(
 ) -> None:
     """Write a sourced briefing of SOURCES."""
     started = time.perf_counter()
+    client: LLMClient | None = None
     try:
         fmt = _format_for(output, format)
         client, model_name = _client(model, base_url, replay, record, no_cache)
@@ -254,7 +271,7 @@ def brief(
     except BrieferError as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        err.print("interrupted: replies received so far are saved in the cache or recordings")
+        err.print(f"interrupted: {_saved_in(client)}", markup=False)
         raise typer.Exit(130) from None
     if not quiet:
         err.print(_summary(result, time.perf_counter() - started))
