@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from briefer.llm.store import RecordingStore
 from briefer.testing import FakeReply
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,6 +175,7 @@ def check_store(directory: Path) -> list[Path]:
         errors = [e.message for e in validator.iter_errors(data)]
         assert not errors, f"{path.name}: {errors[:3]}"
         assert data["key"] == path.stem
+    assert RecordingStore(directory).keys() == [path.stem for path in entries]
     if directory.is_dir():
         for path in directory.iterdir():
             assert path.name.endswith(".json") or path.name.endswith(".tmp"), path.name

@@ -134,7 +134,9 @@ def test_sigint_stops_cleanly_with_130_and_says_what_was_saved(tmp_path: Path) -
     code, stderr, saved, folder, _ = interrupt_mid_run(tmp_path, signal.SIGINT)
     assert code == 130, stderr
     assert "Traceback" not in stderr, stderr
-    assert "interrupted" in stderr and "saved" in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("interrupted:")]
+    assert len(lines) == 1, stderr
+    assert f"saved in {tmp_path / 'cache'}" in lines[0]
     assert 6 <= saved < ARTICLES
     resume(tmp_path, folder, saved)
 
