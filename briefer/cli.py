@@ -299,6 +299,7 @@ def extract(
     quiet: QuietOpt = False,
 ) -> None:
     """Extract grounded event and stance records as JSON Lines."""
+    client: LLMClient | None = None
     try:
         client, model_name = _client(model, base_url, replay, record, no_cache)
         options = _options(
@@ -321,6 +322,9 @@ def extract(
         write_output(output, "".join(r.model_dump_json() + "\n" for r in records))
     except BrieferError as exc:
         raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print(f"interrupted: {_saved_in(client)}", markup=False)
+        raise typer.Exit(130) from None
     if not quiet:
         s = outcome.stats
         err.print(
