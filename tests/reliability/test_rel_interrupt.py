@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reliability.support import (
     BRIEFER,
     answer_normally,
@@ -58,16 +59,17 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = 20.0) -
         time.sleep(0.01)
 
 
-def start_cli(folder: Path, base_url: str, out: Path, cache: Path) -> subprocess.Popen[str]:
+def start_cli(
+    folder: Path, base_url: str, out: Path, cache: Path, command: str = "brief"
+) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "OPENAI_API_KEY": "sk-dummy-interrupt",
         "BRIEFER_CACHE_DIR": str(cache),
         "NO_COLOR": "1",
     }
-    command = [str(BRIEFER), "brief", str(folder), "--base-url", base_url, "-o", str(out)]
     return subprocess.Popen(
-        [*command, "--concurrency", "2"],
+        [str(BRIEFER), command, str(folder), "--base-url", base_url, "-o", str(out), "-j", "2"],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -141,7 +143,8 @@ def test_sigint_stops_cleanly_with_130_and_says_what_was_saved(tmp_path: Path) -
     resume(tmp_path, folder, saved)
 
 
-def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["brief", "extract"])
+def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path, command: str) -> None:
     """Every request held: the interrupt must not wait for the server."""
     folder = tmp_path / "articles"
     write_articles(folder, 3)
@@ -155,7 +158,7 @@ def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path) -> None:
         return answer_normally(body)
 
     with FakeOpenAIServer(hang) as server:
-        process = start_cli(folder, server.base_url, out, tmp_path / "cache")
+        process = start_cli(folder, server.base_url, out, tmp_path / "cache", command)
         try:
             wait_for(entered.is_set, "a request")
             started = time.monotonic()
@@ -169,5 +172,6 @@ def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path) -> None:
                 process.wait()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
+    assert "interrupted: the replies received so far are saved in" in stderr
     assert took < 5
     assert not out.exists()
