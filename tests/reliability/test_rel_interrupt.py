@@ -69,7 +69,10 @@ def start_cli(
         "NO_COLOR": "1",
     }
     return subprocess.Popen(
-        [str(BRIEFER), command, str(folder), "--base-url", base_url, "-o", str(out), "-j", "2"],
+        [
+            *(str(BRIEFER), command, str(folder), "--base-url", base_url, "-o", str(out)),
+            *("-j", "2", "--record", str(cache.with_name("recordings"))),
+        ],
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -102,6 +105,7 @@ def interrupt_mid_run(tmp_path: Path, sig: signal.Signals) -> tuple[int, str, in
     assert not out.exists(), "a partial briefing was written"
     assert not list(tmp_path.glob(".briefing.md*")), "a temporary output file was left"
     saved = check_store(cache)
+    assert len(check_store(tmp_path / "recordings")) == len(saved)
     return process.returncode, stderr, len(saved), folder, cache
 
 
