@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -59,6 +60,16 @@ def wait_for(condition: Callable[[], bool], what: str, deadline: float = 20.0) -
         time.sleep(0.01)
 
 
+# A shell starts background jobs with SIGINT ignored, and a process inherits that: exec the
+# command with SIGINT at its default, as a terminal's Ctrl-C would find it (same process).
+SIGINT_AS_A_TERMINAL_GIVES = (
+    sys.executable,
+    "-c",
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])",
+)
+
+
 def start_cli(
     folder: Path, base_url: str, out: Path, cache: Path, command: str = "brief"
 ) -> subprocess.Popen[str]:
@@ -67,9 +78,11 @@ def start_cli(
         "OPENAI_API_KEY": "sk-dummy-interrupt",
         "BRIEFER_CACHE_DIR": str(cache),
         "NO_COLOR": "1",
+        "PYTHONFAULTHANDLER": "1",  # SIGABRT prints every thread's stack
     }
     return subprocess.Popen(
         [
+            *SIGINT_AS_A_TERMINAL_GIVES,
             *(str(BRIEFER), command, str(folder), "--base-url", base_url, "-o", str(out)),
             *("-j", "2", "--record", str(cache.with_name("recordings"))),
         ],
@@ -79,6 +92,16 @@ def start_cli(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def finish(process: subprocess.Popen[str], timeout: float) -> str:
+    """The process's stderr once it ends; if it does not, its stacks, in the failure."""
+    try:
+        return process.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        stacks = process.communicate(timeout=10)[1]
+        raise AssertionError(f"the run did not end after the signal:\n{stacks}") from None
 
 
 def interrupt_mid_run(tmp_path: Path, sig: signal.Signals) -> tuple[int, str, int, Path, Path]:
@@ -96,7 +119,7 @@ def interrupt_mid_run(tmp_path: Path, sig: signal.Signals) -> tuple[int, str, in
             wait_for(model.waiting.is_set, "the run to reach the held replies")
             wait_for(lambda: len(list(cache.glob("*.json"))) >= 6, "six saved replies")
             process.send_signal(sig)
-            _, stderr = process.communicate(timeout=20)
+            stderr = finish(process, timeout=20)
         finally:
             model.release.set()
             if process.poll() is None:
@@ -167,7 +190,7 @@ def test_sigint_run_with_a_hung_server_still_ends(tmp_path: Path, command: str) 
             wait_for(entered.is_set, "a request")
             started = time.monotonic()
             process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=15)
+            stderr = finish(process, timeout=15)
             took = time.monotonic() - started
         finally:
             release.set()
