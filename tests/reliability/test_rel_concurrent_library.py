@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability.support import REPO, quoting_reply, write_articles
+from reliability.support import REPO, answer_normally, quoting_reply, write_articles
 
 import briefer
 from briefer.llm.base import LLMRequest
+from briefer.llm.openai import Endpoint, OpenAIClient, forget_json_modes
 from briefer.llm.replay import ReplayClient
-from briefer.testing import FunctionClient
+from briefer.testing import FakeOpenAIServer, FakeReply, FunctionClient
 
 EXAMPLES = REPO / "examples" / "articles"
 RECORDINGS = REPO / "examples" / "recordings"
@@ -111,3 +112,45 @@ async def test_asyncio_tasks_give_the_results_of_runs_one_after_the_other(
     )
     assert [comparable(b) for b in at_once] == [*one_by_one, one_by_one[0]]
     assert one_by_one[0]["events"] and one_by_one[1]["events"] and one_by_one[2]["events"]
+
+
+def test_json_mode_memory_of_one_server_does_not_change_results_from_another(
+    generated: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``OpenAIClient`` remembers, per base URL and process, that a server rejects json_schema;
+    a briefing from such a server, built at the same time as one from a server that takes it,
+    has the same content."""
+
+    def strict_only_rejects(body: dict[str, Any]) -> FakeReply:
+        if (body.get("response_format") or {}).get("type") == "json_schema":
+            return FakeReply.rejects_json_schema()
+        return answer_normally(body)
+
+    forget_json_modes()
+    try:
+        with (
+            FakeOpenAIServer(strict_only_rejects) as old,
+            FakeOpenAIServer(answer_normally) as new,
+        ):
+
+            async def both() -> list[briefer.Briefing]:
+                clients = [
+                    OpenAIClient(endpoint=Endpoint(base_url=server.base_url, api_key_env="KEY"))
+                    for server in (old, new)
+                ]
+                options = briefer.BriefOptions(concurrency=3)
+                runs = [briefer.abrief([generated[0]], client=c, options=options) for c in clients]
+                return list(await asyncio.gather(*runs))
+
+            monkeypatch.setenv("KEY", "sk-dummy-modes")
+            from_old, from_new = asyncio.run(both())
+            modes_old = {r.body["response_format"]["type"] for r in old.requests}
+            modes_new = {r.body["response_format"]["type"] for r in new.requests}
+    finally:
+        forget_json_modes()
+    assert modes_old == {"json_schema", "json_object"} and modes_new == {"json_schema"}
+    content_old, content_new = comparable(from_old), comparable(from_new)
+    for dumped in (content_old, content_new):
+        dumped.pop("usage")  # the schema travels in the prompt in json_object mode: more tokens
+    assert content_old == content_new
+    assert content_old["events"]
