@@ -152,7 +152,11 @@ def _run_merge(counts: Sequence[int]) -> dict[str, Any]:
         gc.freeze()
         started = time.perf_counter()
         result = merge_records(events, [], documents)
-        out[str(count)] = {"seconds": time.perf_counter() - started, "events": len(result.events)}
+        out[str(count)] = {
+            "seconds": time.perf_counter() - started,
+            "events": len(result.events),
+            "comparisons": result.comparisons,
+        }
         gc.unfreeze()
         del events, documents, result
     return out
@@ -349,11 +353,22 @@ def main(argv: list[str] | None = None) -> int:
         f"completion token, concurrency {args.concurrency}, model server in its own process"
     )
     _print_table(_rows(results, args.concurrency), args.n)
-    small, large = (merge[str(c)]["seconds"] for c in args.merge)
     print()
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        per_100 = (last["peak_rss_mb"] - first["peak_rss_mb"]) / max(1, last["n"] - first["n"])
+        print(
+            f"peak RSS: {first['peak_rss_mb']:.0f} MB at N={first['n']}, "
+            f"{last['peak_rss_mb']:.0f} MB at N={last['n']}: {100 * per_100:.1f} MB per 100 "
+            "articles"
+        )
+    small, large = (merge[str(c)] for c in args.merge)
     print(
-        f"merge: {args.merge[0]:,} records {small:.2f} s, {args.merge[1]:,} records {large:.2f} s, "
-        f"ratio {large / small:.2f} (linear: {args.merge[1] / args.merge[0]:.2f})"
+        f"merge: {args.merge[0]:,} records {small['seconds']:.2f} s, {args.merge[1]:,} records "
+        f"{large['seconds']:.2f} s, ratio {large['seconds'] / small['seconds']:.2f} "
+        f"(linear: {args.merge[1] / args.merge[0]:.2f}); pairs compared "
+        f"{small['comparisons']:,} and {large['comparisons']:,}, ratio "
+        f"{large['comparisons'] / max(1, small['comparisons']):.2f}"
     )
     if replays is None:
         print("replayed example briefing (CLI, process start to exit): n/a")
