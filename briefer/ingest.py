@@ -73,6 +73,7 @@ __all__ = [
     "TextMeta",
     "decode_file_bytes",
     "default_count_tokens",
+    "displayable",
     "extract_html",
     "ingest_text",
     "load_sources",
@@ -124,6 +125,19 @@ def default_count_tokens(text: str) -> int:
 
 
 # --- text and ids -----------------------------------------------------------------------------
+
+
+def displayable(text: str) -> str:
+    """``text`` as valid Unicode: the bytes of a file name that are not UTF-8 (which Python
+    keeps as lone surrogates, and no UTF-8 output can hold) become ``\\xNN`` escapes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "replace").decode("utf-8")
+    return text
 
 
 def normalize_text(raw: str) -> str:
@@ -678,7 +692,12 @@ def _document_from_file(item: _FileInput, max_bytes: int, count_tokens: CountTok
     except ValueError as exc:
         raise InputError(item.label, str(exc)) from None
     return _document_from_markup(
-        raw, html=html, label=item.label, path=item.label, url=None, count_tokens=count_tokens
+        raw,
+        html=html,
+        label=item.label,
+        path=displayable(item.label),
+        url=None,
+        count_tokens=count_tokens,
     )
 
 
@@ -748,12 +767,20 @@ def load_sources(
                     count_tokens=counter,
                 )
         except InputError as exc:
-            result.excluded.append(Excluded(input=exc.input, reason=exc.reason, stage="ingest"))
+            result.excluded.append(
+                Excluded(
+                    input=displayable(exc.input), reason=displayable(exc.reason), stage="ingest"
+                )
+            )
             continue
         earlier = first_input.get(document.id)
         if earlier is not None:
             result.excluded.append(
-                Excluded(input=item.label, reason=f"duplicate of {earlier}", stage="ingest")
+                Excluded(
+                    input=displayable(item.label),
+                    reason=displayable(f"duplicate of {earlier}"),
+                    stage="ingest",
+                )
             )
             continue
         first_input[document.id] = item.label
