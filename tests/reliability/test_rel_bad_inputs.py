@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -190,3 +191,28 @@ def test_bad_urls_each_get_a_one_line_reason(
     only_bad = run_cli(["estimate", "--allow-private", *list(bad_urls)[:3]], env=env)
     assert_no_traceback(only_bad)
     assert only_bad.code == 1
+
+
+def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
+    folder = tmp_path / "names"
+    folder.mkdir()
+    bad = os.path.join(os.fsencode(folder), b"\xff-empty.txt")
+    good = os.path.join(os.fsencode(folder), b"\xfe-good.txt")
+    with open(bad, "wb"):
+        pass
+    with open(good, "wb") as handle:
+        handle.write(GOOD.encode())
+    estimate = run_cli(["estimate", "--json", folder])
+    assert_no_traceback(estimate)
+    assert estimate.code == 3, estimate.stderr
+    result = json.loads(estimate.stdout)
+    assert [d["input"] for d in result["documents"]] == [f"{folder}/\\xfe-good.txt"]
+    assert excluded_of(estimate) == {f"{folder}/\\xff-empty.txt": "empty"}
+
+    out = tmp_path / "b.json"
+    replay = REPO / "examples" / "recordings"
+    briefing = run_cli(["brief", folder, "--replay", replay, "-o", out, "--no-compose"])
+    assert_no_traceback(briefing)
+    assert briefing.code == 3
+    written = json.loads(out.read_text("utf-8"))
+    assert [s["path"] for s in written["sources"]] == [f"{folder}/\\xfe-good.txt"]
