@@ -585,12 +585,30 @@ def _expand_path(label: str) -> Iterator[_Input]:
             yield _FileInput(label, path)
 
 
+def _read_stdin(stdin: IO[str]) -> str:
+    """The text on ``stdin``; ValueError with the reason when it is not text. Its bytes, when
+    there are any to read, are judged like a file's, whatever the locale's encoding is (a
+    stream decoded with surrogateescape would pass on bytes no output can hold)."""
+    buffer = getattr(stdin, "buffer", None)
+    if buffer is not None:
+        return decode_file_bytes(buffer.read())
+    raw = stdin.read()
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return decode_file_bytes(raw.encode("utf-8", "surrogateescape"))
+    return raw
+
+
 def _stdin_inputs(stdin: IO[str] | None) -> Iterator[_Input]:
     if stdin is None:
         stdin = sys.stdin
     try:
-        raw = stdin.read()
-    except (OSError, UnicodeDecodeError) as exc:
+        raw = _read_stdin(stdin)
+    except ValueError as exc:  # also UnicodeDecodeError
+        yield _Unusable(STDIN, str(exc).splitlines()[0] if str(exc) else "not text")
+        return
+    except OSError as exc:
         yield _Unusable(STDIN, f"cannot read stdin ({type(exc).__name__})")
         return
     lines = [line.strip() for line in normalize_text(raw).split("\n") if line.strip()]
