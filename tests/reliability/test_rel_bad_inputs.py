@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 from helpers.web_server import WebServer, web_server
-from reliability.support import REPO, Run, assert_no_traceback, run_cli
+from reliability.support import BRIEFER, REPO, Run, assert_no_traceback, run_cli
 
 __all__ = ["web_server"]
 
@@ -216,3 +217,34 @@ def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
     assert briefing.code == 3
     written = json.loads(out.read_text("utf-8"))
     assert [s["path"] for s in written["sources"]] == [f"{folder}/\\xfe-good.txt"]
+
+
+@pytest.mark.parametrize("io_encoding", ["utf-8:surrogateescape", "utf-8:strict"])
+def test_stdin_is_judged_by_its_bytes_whatever_the_locale(tmp_path: Path, io_encoding: str) -> None:
+    """``-`` reads the bytes on stdin as a file's: invalid UTF-8 is reported with its offset,
+    binary is refused, UTF-16 with a byte-order mark is read."""
+    env = {**os.environ, "PYTHONIOENCODING": io_encoding, "NO_COLOR": "1", "COLUMNS": "200"}
+    cases = {
+        "Café, harbour news of the day.\n".encode("latin-1"): "not valid UTF-8 text (byte 0xE9",
+        bytes(range(32)) * 20: "binary",
+        b"  \n\n": "empty",
+    }
+    for data, reason in cases.items():
+        done = subprocess.run(
+            [str(BRIEFER), "estimate", "--json", "-"], input=data, capture_output=True, env=env
+        )
+        stderr = done.stderr.decode("utf-8", "replace")
+        assert "Traceback" not in stderr, stderr
+        assert done.returncode == 1, stderr
+        excluded = json.loads(done.stdout)["excluded"]
+        assert len(excluded) == 1 and reason in excluded[0]["reason"], excluded
+        assert f"excluded: -: {excluded[0]['reason']}" in stderr
+    text = "Title: Rapport\n\nThe Farrow council approved six ferry routes on Friday.\n"
+    done = subprocess.run(
+        [str(BRIEFER), "estimate", "--json", "-"],
+        input=text.encode("utf-16"),
+        capture_output=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert [d["title"] for d in json.loads(done.stdout)["documents"]] == ["Rapport"]
