@@ -508,25 +508,48 @@ def _supported(path: Path) -> bool:
     return path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES
 
 
-def _walk_folder(folder: Path, visited: set[str]) -> Iterator[_Input]:
-    """Files under ``folder`` in name order; each real folder once, so link loops end."""
+def _folder_entries(
+    folder: Path, visited: set[tuple[int, int]]
+) -> list[os.DirEntry[str]] | _Unusable:
+    """The entries of ``folder`` in name order; none if the folder was seen already (by device
+    and inode: one call, where resolving the real path costs one per level of the path)."""
     try:
-        real = os.path.realpath(folder)
+        info = folder.stat()
     except OSError:
-        real = str(folder)
-    if real in visited:
-        return
-    visited.add(real)
+        pass  # scandir below says what is wrong
+    else:
+        if (info.st_dev, info.st_ino) in visited:
+            return []
+        visited.add((info.st_dev, info.st_ino))
     try:
         with os.scandir(folder) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+            return sorted(scan, key=lambda entry: entry.name)
     except PermissionError:
-        yield _Unusable(str(folder), "permission denied")
-        return
+        return _Unusable(str(folder), "permission denied")
     except OSError as exc:
-        yield _Unusable(str(folder), (exc.strerror or "cannot be read").lower())
-        return
-    for entry in entries:
+        return _Unusable(str(folder), (exc.strerror or "cannot be read").lower())
+
+
+def _walk_folder(folder: Path, visited: set[tuple[int, int]]) -> Iterator[_Input]:
+    """Files under ``folder`` in name order; each real folder once, so link loops end.
+
+    Depth first with a stack of its own: a tree of any depth walks without recursion.
+    """
+    stack: list[Iterator[os.DirEntry[str]]] = []
+
+    def enter(path: Path) -> Iterator[_Input]:
+        found = _folder_entries(path, visited)
+        if isinstance(found, _Unusable):
+            yield found
+        else:
+            stack.append(iter(found))
+
+    yield from enter(folder)
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
@@ -536,7 +559,7 @@ def _walk_folder(folder: Path, visited: set[str]) -> Iterator[_Input]:
         except OSError:
             is_dir = is_file = False
         if is_dir:
-            yield from _walk_folder(path, visited)
+            yield from enter(path)
         elif not is_file:
             if entry.is_symlink():
                 yield _Unusable(entry.path, _link_problem(entry.path))
