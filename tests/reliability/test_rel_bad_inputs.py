@@ -248,3 +248,25 @@ def test_stdin_is_judged_by_its_bytes_whatever_the_locale(tmp_path: Path, io_enc
     )
     assert done.returncode == 0, done.stderr
     assert [d["title"] for d in json.loads(done.stdout)["documents"]] == ["Rapport"]
+
+
+def test_a_folder_nested_a_thousand_deep_is_walked_quickly(tmp_path: Path) -> None:
+    top = tmp_path / "deep"
+    levels = [top, *(top.joinpath(*["d"] * n) for n in range(1, 1_101))]
+    for level in levels:
+        level.mkdir()
+    bottom = levels[-1] / "bottom.txt"
+    bottom.write_text(GOOD)
+    (top / "top.bin").write_bytes(b"\x00")
+    try:
+        started = time.monotonic()
+        run = run_cli(["estimate", "--json", top])
+        took = time.monotonic() - started
+        assert_no_traceback(run)
+        assert run.code == 3, run.stderr
+        assert [d["input"] for d in json.loads(run.stdout)["documents"]] == [str(bottom)]
+        assert took < 5, f"{took:.1f} s"
+    finally:  # bottom up: a recursive removal would pass the recursion limit
+        bottom.unlink()
+        for level in reversed(levels[1:]):
+            level.rmdir()
