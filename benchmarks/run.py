@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import inspect
 import json
 import math
 import os
@@ -42,7 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -62,9 +64,55 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
+# The stage functions ``briefer.pipeline`` calls, by the name it calls them: on the re-run
+# from the cache (nothing else runs meanwhile) each one's CPU time is its stage's.
+STAGES = {
+    "load_sources": "ingest",
+    "plan_chunks": "chunk",
+    "extract_documents": "extract, ground",
+    "merge_records": "merge",
+    "compose_items": "compose",
+}
+
+
+@contextmanager
+def _stage_timers(cpu: dict[str, float]) -> Iterator[None]:
+    """Count the CPU time of each of ``STAGES`` in ``cpu`` while the block runs."""
+    import briefer.pipeline as pipeline
+
+    originals: dict[str, Any] = {}
+    for name, label in STAGES.items():
+        original = getattr(pipeline, name, None)
+        if original is None:
+            continue
+        originals[name] = original
+
+        def timed(*args: Any, _f: Any = original, _label: str = label, **kw: Any) -> Any:
+            started = time.process_time()
+            result = _f(*args, **kw)
+            if not inspect.isawaitable(result):
+                cpu[_label] = cpu.get(_label, 0.0) + time.process_time() - started
+                return result
+
+            async def finish() -> Any:
+                try:
+                    return await result
+                finally:
+                    cpu[_label] = cpu.get(_label, 0.0) + time.process_time() - started
+
+            return finish()
+
+        setattr(pipeline, name, timed)
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(pipeline, name, original)
+
+
 async def _brief_once(
-    corpus: Path, cache: Path, base_url: str, concurrency: int
-) -> tuple[float, float, int, Any]:
+    corpus: Path, cache: Path, base_url: str, concurrency: int, stages: dict[str, float]
+) -> tuple[float, float, Any]:
     from briefer.llm.openai import Endpoint, OpenAIClient
     from briefer.llm.recording import CachingClient
     from briefer.pipeline import BriefOptions, abrief
@@ -74,11 +122,14 @@ async def _brief_once(
     client = CachingClient(inner, cache)
     options = BriefOptions(model=MODEL, concurrency=concurrency)
     wall, cpu = time.perf_counter(), time.process_time()
-    briefing = await abrief([corpus], client=client, options=options)
-    text = render(briefing, "markdown")
+    with _stage_timers(stages):
+        briefing = await abrief([corpus], client=client, options=options)
+    started = time.process_time()
+    render(briefing, "markdown")
+    stages["render"] = time.process_time() - started
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     await inner.aclose()
-    return wall, cpu, len(text), briefing
+    return wall, cpu, briefing
 
 
 def _warm_up() -> None:
@@ -103,13 +154,14 @@ def _run_pipeline(
         cache = Path(tmp) / "cache"
         with ModelProcess(latency=latency, per_token_latency=per_token_latency) as server:
             gc.collect()
-            wall, cpu, _, briefing = asyncio.run(
-                _brief_once(corpus, cache, server.base_url, concurrency)
+            wall, cpu, briefing = asyncio.run(
+                _brief_once(corpus, cache, server.base_url, concurrency, {})
             )
             first_calls = server.requests()
             report = server.report()
-            wall2, cpu2, _, briefing2 = asyncio.run(
-                _brief_once(corpus, cache, server.base_url, concurrency)
+            stages: dict[str, float] = {}
+            wall2, cpu2, briefing2 = asyncio.run(
+                _brief_once(corpus, cache, server.base_url, concurrency, stages)
             )
             second_calls = server.requests() - first_calls
     article_tokens = sum(s.tokens for s in briefing.sources)
@@ -122,6 +174,7 @@ def _run_pipeline(
         "cpu": cpu,
         "wall_cached": wall2,
         "cpu_cached": cpu2,
+        "cpu_stages": stages,
         "calls": first_calls,
         "calls_cached": second_calls,
         "usage_calls": briefing.usage.calls,
@@ -255,6 +308,10 @@ def _figures(result: dict[str, Any], concurrency: int) -> dict[str, str]:
         ),
         "compose prompt tokens": f"{compose['prefix_tokens'] + compose['rest_tokens']}",
         "CPU outside LLM, ms / 1k art. tok": f"{1e6 * result['cpu_cached'] / tokens:.1f}",
+        **{
+            f"  {label}": f"{1e6 * result['cpu_stages'].get(label, 0.0) / tokens:.1f}"
+            for label in [*STAGES.values(), "render"]
+        },
         "client CPU incl. HTTP, ms / 1k tok": f"{1e6 * result['cpu'] / tokens:.1f}",
         "peak RSS, MB": f"{result['peak_rss_mb']:.0f}",
         "events (from records), conflicts": (
