@@ -98,6 +98,8 @@ SYNDICATION_JACCARD = 0.8
 
 RARE_TOKENS = 3
 DAY_WINDOW = 1
+# Largest block of same-type, same-day records counting the same thing that is still walked.
+MAX_COUNTED_BLOCK = 32
 IMPRECISE_WINDOW = 3
 
 _SHINGLE = 5
@@ -362,6 +364,13 @@ def _kind_tokens(f: _EventFeatures) -> set[str]:
     return {f"#{kind}" for kind in f.quantities}
 
 
+def _parties(f: _EventFeatures) -> str:
+    """The states involved (actors' and targets' countries), else the actors' names: the same
+    for "the Treasury" and "the United States" acting against North Koreans."""
+    countries = sorted(k for k in f.actors if k.startswith("@"))
+    return "|".join(countries or sorted(f.actors))
+
+
 def _structural_match(a: _EventFeatures, b: _EventFeatures) -> bool:
     """Same type, same day (both day-precise), largely the same actors, and a count of the same
     thing: one event told in other words, e.g. "imposed sanctions on five North Koreans" and
@@ -385,21 +394,35 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
     """
     Key = tuple[str, int | None, str, str]
     index: dict[Key, list[int]] = defaultdict(list)
+    # Counts of the same thing ("#people sanctioned") block by exact type, day and the states
+    # involved, for day-precise records only, as _structural_match needs; a block that is not
+    # small says nothing distinctive and is not walked, which keeps the work linear.
+    counted: dict[Key, list[int]] = defaultdict(list)
     for i, f in enumerate(features):
         quad = f.record.quad_class
         for actor in f.actors:
-            for token in f.summary | f.evidence | _kind_tokens(f):
+            for token in f.summary | f.evidence:
                 index[(quad, f.day, actor, token)].append(i)
+        if f.record.date_precision == "day":
+            for token in _kind_tokens(f):
+                counted[(f.record.type, f.day, _parties(f), token)].append(i)
     probes = [
-        sorted(set(s) | set(e) | _kind_tokens(f))
-        for s, e, f in zip(
+        sorted(set(s) | set(e))
+        for s, e in zip(
             _rare_tokens([f.summary for f in features]),
             _rare_tokens([f.evidence for f in features]),
-            features,
             strict=True,
         )
     ]
     seen_pairs: set[tuple[int, int]] = set()
+
+    def fresh(i: int, members: Iterable[int]) -> Iterable[tuple[int, int]]:
+        for j in members:
+            pair = (i, j) if i < j else (j, i)
+            if j != i and pair not in seen_pairs:
+                seen_pairs.add(pair)
+                yield pair
+
     for i, f in enumerate(features):
         days: Iterable[int | None] = (
             [None] if f.day is None else range(f.day - f.window, f.day + f.window + 1)
@@ -408,12 +431,12 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
         for day in days:
             for actor in f.actors:
                 for token in probes[i]:
-                    for j in index.get((quad, day, actor, token), ()):
-                        pair = (i, j) if i < j else (j, i)
-                        if j == i or pair in seen_pairs:
-                            continue
-                        seen_pairs.add(pair)
-                        yield pair
+                    yield from fresh(i, index.get((quad, day, actor, token), ()))
+        if f.record.date_precision == "day":
+            for token in _kind_tokens(f):
+                block = counted.get((f.record.type, f.day, _parties(f), token), ())
+                if len(block) <= MAX_COUNTED_BLOCK:
+                    yield from fresh(i, block)
 
 
 def _event_rank(record: EventRecord) -> tuple[int, int, float, str]:
@@ -595,14 +618,25 @@ def _cluster_events(events: Sequence[EventRecord]) -> tuple[list[list[EventRecor
 # --- stances ----------------------------------------------------------------------------------
 
 
-def _stances_match(a: StanceRecord, b: StanceRecord) -> bool:
-    quotes_a = [_norm(e.quote) for e in a.evidence]
-    quotes_b = [_norm(e.quote) for e in b.evidence]
-    if any(x in y or y in x for x in quotes_a for y in quotes_b if x and y):
+@dataclass(frozen=True)
+class _StanceFeatures:
+    quotes: tuple[str, ...]
+    topic: str
+    claim: frozenset[str]
+
+
+def _stance_features(s: StanceRecord) -> _StanceFeatures:
+    return _StanceFeatures(
+        quotes=tuple(q for q in (_norm(e.quote) for e in s.evidence) if q),
+        topic=_norm(s.topic),
+        claim=_content_tokens(s.claim),
+    )
+
+
+def _stances_match(a: _StanceFeatures, b: _StanceFeatures) -> bool:
+    if any(x in y or y in x for x in a.quotes for y in b.quotes):
         return True
-    if _norm(a.topic) != _norm(b.topic):
-        return False
-    return _jaccard(_content_tokens(a.claim), _content_tokens(b.claim)) >= STANCE_CLAIM
+    return a.topic == b.topic and _jaccard(a.claim, b.claim) >= STANCE_CLAIM
 
 
 def _merge_stance(members: list[StanceRecord]) -> MergedStance:
@@ -633,10 +667,12 @@ def _merge_stances(stances: Sequence[StanceRecord]) -> list[MergedStance]:
     by_holder: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(stances):
         by_holder[_norm(s.holder.canonical)].append(i)
+    # Features once per stance, not once per pair: a holder may have thousands of stances.
+    features = [_stance_features(s) for s in stances]
     for indices in by_holder.values():
         for x, i in enumerate(indices):
             for j in indices[x + 1 :]:
-                if _stances_match(stances[i], stances[j]):
+                if uf.find(i) != uf.find(j) and _stances_match(features[i], features[j]):
                     uf.union(i, j)
     clusters: dict[int, list[StanceRecord]] = defaultdict(list)
     for i, s in enumerate(stances):
