@@ -25,7 +25,8 @@ Figures, and how they are measured:
   server's CPU is in another process) over the second run, which answers every call from the
   cache: ingest, chunking, request building, cache reads, validation, grounding, merge,
   compose checks and rendering, with no HTTP. The first run's CPU (the same work plus the
-  openai SDK and HTTP on the client side) is shown beside it.
+  openai SDK and HTTP on the client side) is shown beside it. The re-run's CPU is also split
+  by stage, by wrapping the stage functions ``briefer.pipeline`` calls (``STAGES``).
 """
 
 from __future__ import annotations
