@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from briefer.errors import ConfigError
 from briefer.llm.base import LLMRequest, LLMResponse, Message, RequestContext, TokenUsage
+from briefer.output import write_atomic
 
 __all__ = [
     "RECORDING_FORMAT",
@@ -26,7 +26,6 @@ __all__ = [
     "Recording",
     "RecordingStore",
     "default_cache_dir",
-    "write_atomically",
 ]
 
 RECORDING_FORMAT: Literal["briefer-recording/1"] = "briefer-recording/1"
@@ -106,28 +105,6 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("briefer")) / "responses"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    # Make the rename itself durable (POSIX; directories cannot be opened on Windows).
-    if hasattr(os, "O_DIRECTORY"):
-        dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 class RecordingStore:
     """A directory of recordings, read and written by request key."""
 
@@ -161,7 +138,7 @@ class RecordingStore:
 
     def put(self, recording: Recording) -> Path:
         path = self.path_for(recording.key)
-        write_atomically(path, recording.model_dump_json(indent=2) + "\n")
+        write_atomic(path, recording.model_dump_json(indent=2) + "\n")
         return path
 
     def remove(self, key: str) -> None:
