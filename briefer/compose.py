@@ -27,7 +27,7 @@ from briefer.citations import (
     supported_numbers,
     unsupported_numbers,
 )
-from briefer.errors import LLMError
+from briefer.errors import BudgetExceededError, LLMError
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner
@@ -477,7 +477,7 @@ def as_compose_item(item: BriefingItem) -> ComposeItem:
     )
 
 
-def _reason(exc: LLMError) -> str:
+def _reason(exc: LLMError | BudgetExceededError) -> str:
     return (str(exc).splitlines() or [type(exc).__name__])[0]
 
 
@@ -492,7 +492,8 @@ async def compose_items(
 ) -> ComposeResult:
     """Compose the briefing items; with no runner, the deterministic composer does it all.
 
-    ``BudgetExceededError`` propagates: running out of budget is the caller's decision.
+    When the composition call fails, or would pass the budget, the deterministic composer
+    writes the briefing and a note says why: what was extracted is never thrown away.
     """
     if runner is None:
         return ComposeResult(compose_deterministic(merged, sources, date=date), "deterministic")
@@ -507,7 +508,7 @@ async def compose_items(
     request = build_compose_request(merged, sources, model=model, date=date, title=title)
     try:
         reply = await runner.structured(request, ComposeReply)
-    except LLMError as exc:
+    except (LLMError, BudgetExceededError) as exc:
         note = (
             f"composition by the model failed ({_reason(exc)}); this briefing was written by "
             "the deterministic composer"
@@ -528,7 +529,7 @@ async def compose_items(
         followup = build_followup_request(request, reply, [(item, f) for _, item, f in failing])
         try:
             second = (await runner.structured(followup, ComposeReply)).items
-        except LLMError as exc:
+        except (LLMError, BudgetExceededError) as exc:
             notes.append(f"the follow-up composition call failed ({_reason(exc)})")
             second = []
         for n, (k, item, failures) in enumerate(failing):

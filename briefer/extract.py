@@ -19,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from briefer.chunk import split_chunk
-from briefer.errors import LLMError, RefusalError, TruncatedError
+from briefer.errors import BudgetExceededError, LLMError, RefusalError, TruncatedError
 from briefer.ground import GroundedItem, ground_records, locate_quote
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
@@ -228,6 +228,9 @@ async def _extract_chunk(
         return [outcome for part in parts for outcome in part]
     except LLMError as exc:
         return excluded(f"extraction of chunk {chunk.id} failed: {_one_line(exc)}")
+    except BudgetExceededError as exc:
+        # Chunks already extracted still make a (partial) briefing.
+        return excluded(f"chunk {chunk.id} not extracted: {_one_line(exc)}")
     return [(chunk, reply)]
 
 

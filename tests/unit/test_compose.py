@@ -329,10 +329,14 @@ async def test_a_replay_miss_falls_back_too(merged: MergeResult, documents: list
     assert "no recording for request r1-abc" in result.notes[0]
 
 
-async def test_budget_exceeded_propagates(merged: MergeResult, documents: list[Document]) -> None:
+async def test_budget_exceeded_falls_back_with_a_note(
+    merged: MergeResult, documents: list[Document]
+) -> None:
     runner, _ = runner_for([BudgetExceededError("over budget", spent=1.0, limit=0.5)])
-    with pytest.raises(BudgetExceededError):
-        await run(merged, documents, runner)
+    result = await run(merged, documents, runner)
+    assert result.composer == "deterministic"
+    assert result.items
+    assert "over budget" in result.notes[0]
 
 
 async def test_no_runner_means_the_deterministic_composer(

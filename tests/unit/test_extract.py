@@ -5,8 +5,6 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from briefer.errors import BudgetExceededError, ServerError
 from briefer.extract import (
     ARTICLE_CLOSE,
@@ -435,10 +433,13 @@ async def test_other_llm_errors_exclude_the_chunk_and_others_go_on() -> None:
     assert len(result.stances) == 1
 
 
-async def test_budget_stop_propagates() -> None:
+async def test_a_chunk_over_budget_is_excluded_and_the_rest_kept() -> None:
     doc = make_doc()
-    with pytest.raises(BudgetExceededError):
-        await run(doc, [chunk_of(doc)], lambda r: BudgetExceededError("over budget"))
+    chunk = chunk_of(doc)
+    result, _ = await run(doc, [chunk], lambda r: BudgetExceededError("over budget"))
+    [excluded] = result.excluded
+    assert excluded.reason == f"chunk {chunk.id} not extracted: over budget"
+    assert result.events == [] and result.stances == []
 
 
 async def test_extract_documents_keeps_input_order_and_sums_stats() -> None:
