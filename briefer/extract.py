@@ -36,6 +36,7 @@ from briefer.models import (
     ExtractionReply,
     Quantity,
     StanceRecord,
+    Stats,
 )
 from briefer.normalize import canonicalize_actor, resolve_date
 from briefer.templates import PromptTemplate, load_template
@@ -47,7 +48,6 @@ __all__ = [
     "SYSTEM_TEMPLATE",
     "USER_TEMPLATE",
     "ExtractionResult",
-    "ExtractionStats",
     "build_extraction_request",
     "dedupe_events",
     "dedupe_stances",
@@ -144,29 +144,14 @@ def build_extraction_request(
     )
 
 
-class ExtractionStats(BaseModel):
-    """Quotes and records seen and grounded; ``records_dropped`` were not grounded."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    quotes_total: int = 0
-    quotes_grounded: int = 0
-    records_total: int = 0
-    records_grounded: int = 0
-    records_dropped: int = 0
-
-    def add(self, other: ExtractionStats) -> None:
-        for name in ExtractionStats.model_fields:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
 class ExtractionResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     events: list[EventRecord] = Field(default_factory=list)
     stances: list[StanceRecord] = Field(default_factory=list)
     excluded: list[Excluded] = Field(default_factory=list)
-    stats: ExtractionStats = Field(default_factory=ExtractionStats)
+    # Quotes and records seen and grounded (documents and chunks are the pipeline's to count).
+    stats: Stats = Field(default_factory=Stats)
 
     @classmethod
     def combine(cls, results: Sequence[ExtractionResult]) -> ExtractionResult:
@@ -439,16 +424,16 @@ def _records_from_reply(
     span = (chunk.start, chunk.end)
     # An event without an actor cannot be a record: count it as dropped.
     with_actors = [e for e in reply.events if e.actors]
-    result.stats.records_total += len(reply.events) - len(with_actors)
+    result.stats.records += len(reply.events) - len(with_actors)
     result.stats.records_dropped += len(reply.events) - len(with_actors)
     events = ground_records(doc, with_actors, prefer=span, keep_ungrounded=keep_ungrounded)
     stances = ground_records(doc, reply.stances, prefer=span, keep_ungrounded=keep_ungrounded)
     for outcome in (events, stances):
         result.stats.add(
-            ExtractionStats(
-                quotes_total=outcome.quotes_total,
+            Stats(
+                quotes=outcome.quotes_total,
                 quotes_grounded=outcome.quotes_grounded,
-                records_total=outcome.records_total,
+                records=outcome.records_total,
                 records_grounded=outcome.records_grounded,
                 records_dropped=outcome.records_dropped,
             )

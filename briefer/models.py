@@ -332,6 +332,10 @@ class Stats(BaseModel):
     records_grounded: int = 0
     records_dropped: int = 0
 
+    def add(self, other: Stats) -> None:
+        for name in Stats.model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     @property
     def grounded_share(self) -> float:
         return self.records_grounded / self.records if self.records else 1.0

@@ -92,15 +92,11 @@ class ExtractOutcome:
 
     @property
     def stats(self) -> Stats:
-        s = self.extraction.stats
-        return Stats(
-            documents=len(self.documents),
-            chunks=sum(len(c) for c in self.chunks.values()),
-            quotes=s.quotes_total,
-            quotes_grounded=s.quotes_grounded,
-            records=s.records_total,
-            records_grounded=s.records_grounded,
-            records_dropped=s.records_dropped,
+        return self.extraction.stats.model_copy(
+            update={
+                "documents": len(self.documents),
+                "chunks": sum(len(c) for c in self.chunks.values()),
+            }
         )
 
 
