@@ -20,6 +20,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 import briefer
+from briefer.config import Settings, build_client, load_settings
 from briefer.errors import BrieferError, ConfigError
 from briefer.llm.base import LLMClient, LLMRequest
 from briefer.models import Briefing, Excluded
@@ -116,41 +117,37 @@ class StderrProgress:
             )
 
 
-def _client(
+def _settings(
     model: str | None,
-    base_url: str | None,
-    replay: Path | None,
-    record: Path | None,
-    no_cache: bool,
-) -> tuple[LLMClient, str]:
-    from briefer.config import build_client, load_settings
-
+    *,
+    base_url: str | None = None,
+    replay: Path | None = None,
+    record: Path | None = None,
+    no_cache: bool = False,
+    concurrency: int | None = None,
+    max_cost: float | None = None,
+) -> Settings:
+    """Settings from defaults, config file and environment, with the flags given on top."""
     if replay is not None and record is not None:
         raise ConfigError("--replay and --record cannot be used together")
     if replay is not None and not replay.is_dir():
         raise ConfigError(f"--replay {replay}: no such directory of recordings")
-    settings = load_settings(
+    return load_settings(
         model=model,
         base_url=base_url,
         replay_dir=replay,
         record_dir=record,
         cache=False if no_cache else None,
+        concurrency=concurrency,
+        max_cost=max_cost,
     )
-    return build_client(settings), settings.model
 
 
 def _options(
-    model: str | None,
-    concurrency: int | None,
-    max_cost: float | None,
-    allow_private: bool,
-    max_bytes: int,
-    **extra: object,
+    settings: Settings, allow_private: bool, max_bytes: int, **extra: object
 ) -> BriefOptions:
-    from briefer.config import load_settings
     from briefer.fetch import FetchPolicy
 
-    settings = load_settings(model=model, concurrency=concurrency, max_cost=max_cost)
     return BriefOptions(
         model=settings.model,
         concurrency=settings.concurrency,
@@ -248,11 +245,18 @@ def brief(
     client: LLMClient | None = None
     try:
         fmt = _format_for(output, format)
-        client, model_name = _client(model, base_url, replay, record, no_cache)
+        settings = _settings(
+            model,
+            base_url=base_url,
+            replay=replay,
+            record=record,
+            no_cache=no_cache,
+            concurrency=concurrency,
+            max_cost=max_cost,
+        )
+        client = build_client(settings)
         options = _options(
-            model_name,
-            concurrency,
-            max_cost,
+            settings,
             allow_private,
             max_bytes,
             date=date.date() if date else None,
@@ -301,11 +305,18 @@ def extract(
     """Extract grounded event and stance records as JSON Lines."""
     client: LLMClient | None = None
     try:
-        client, model_name = _client(model, base_url, replay, record, no_cache)
+        settings = _settings(
+            model,
+            base_url=base_url,
+            replay=replay,
+            record=record,
+            no_cache=no_cache,
+            concurrency=concurrency,
+            max_cost=max_cost,
+        )
+        client = build_client(settings)
         options = _options(
-            model_name,
-            concurrency,
-            max_cost,
+            settings,
             allow_private,
             max_bytes,
             keep_ungrounded=keep_ungrounded,
@@ -346,7 +357,7 @@ def estimate(
     from briefer.estimate import estimate as run_estimate
 
     try:
-        options = _options(model, None, None, allow_private, max_bytes)
+        options = _options(_settings(model), allow_private, max_bytes)
         result = run_estimate(sources, options=options, stdin=sys.stdin)
     except BrieferError as exc:
         raise _fail(exc) from None
