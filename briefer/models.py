@@ -131,6 +131,14 @@ class Source(BaseModel):
     path: str | None
     outlet: str | None
     published: dt.date | None
+    published_text: str | None = Field(
+        default=None,
+        description=(
+            "The publication date as a header or dateline wrote it when it gave no year "
+            "(e.g. 'Jan. 20'); the run supplies the year from the other articles or the "
+            "briefing date."
+        ),
+    )
     sha256: str = Field(description="sha256 of the text, hex.")
     tokens: int = Field(ge=0)
     chars: int = Field(ge=0)
