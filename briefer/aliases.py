@@ -2,7 +2,10 @@
 
 Each entry is a canonical actor and the names that stand for it. Keys are compared after
 ``alias_key`` (lower case, no dots, no leading "the", single spaces), so "U.S." and "US", or
-"the North" and "North", are one key. Anything not listed keeps the model's canonical name.
+"the North" and "North", are one key. Some names fit more than one actor ("the Treasury" is also
+the UK's, "the North" is also Sudan's or Vietnam's): those are **ambiguous** and stand for the
+entry only when the model names the same country. Anything not listed keeps the model's
+canonical name.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 
 from briefer.models import ActorKind
 
-__all__ = ["ALIASES", "CanonicalActor", "alias_key", "lookup_alias"]
+__all__ = ["ALIASES", "AMBIGUOUS", "CanonicalActor", "alias_key", "lookup_alias"]
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,6 @@ _TABLE: list[tuple[CanonicalActor, tuple[str, ...]]] = [
         (
             "North Korea",
             "Pyongyang",
-            "the North",
             "DPRK",
             "N. Korea",
             "NK",
@@ -58,7 +60,7 @@ _TABLE: list[tuple[CanonicalActor, tuple[str, ...]]] = [
     ),
     (
         CanonicalActor("South Korea", "KOR", "government"),
-        ("South Korea", "Seoul", "ROK", "Republic of Korea", "S. Korea", "the South"),
+        ("South Korea", "Seoul", "ROK", "Republic of Korea", "S. Korea"),
     ),
     (CanonicalActor("China", "CHN", "government"), ("China", "Beijing", "PRC")),
     (CanonicalActor("Russia", "RUS", "government"), ("Russia", "Moscow", "Kremlin")),
@@ -83,7 +85,6 @@ _TABLE: list[tuple[CanonicalActor, tuple[str, ...]]] = [
             "US Department of the Treasury",
             "U.S. Treasury",
             "US Treasury",
-            "Treasury",
             "Treasury Department",
             "U.S. Treasury Department",
             "Department of the Treasury",
@@ -113,7 +114,25 @@ def alias_key(name: str) -> str:
 ALIASES: dict[str, CanonicalActor] = {
     alias_key(alias): actor for actor, aliases in _TABLE for alias in aliases
 }
+# Names that fit more than one actor: the entry they stand for when the country agrees.
+AMBIGUOUS: dict[str, CanonicalActor] = {
+    alias_key(alias): actor
+    for actor, aliases in (
+        (ALIASES["north korea"], ("the North",)),
+        (ALIASES["south korea"], ("the South",)),
+        (ALIASES["us department of the treasury"], ("Treasury", "the Treasury")),
+    )
+    for alias in aliases
+}
 
 
-def lookup_alias(name: str) -> CanonicalActor | None:
-    return ALIASES.get(alias_key(name))
+def lookup_alias(name: str, country: str | None = None) -> CanonicalActor | None:
+    """The actor ``name`` stands for; an ambiguous name only when ``country`` is its country."""
+    key = alias_key(name)
+    known = ALIASES.get(key)
+    if known is not None:
+        return known
+    ambiguous = AMBIGUOUS.get(key)
+    if ambiguous is not None and country is not None and ambiguous.country == country:
+        return ambiguous
+    return None

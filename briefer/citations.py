@@ -1,15 +1,22 @@
-"""Checks a composed item against the records it cites: citations exist, numbers are supported.
+"""Checks a composed item against the records it cites: citations exist, and every number, name
+and date a sentence writes is written in what it cites.
 
-A briefing sentence may only state numbers its cited records give. Numbers are read from text
-as digits (``1,000``, ``3.5``, ``12%``, ``5 million``, ``12th``) and as words (``one`` to
-``nineteen``, the tens, ``hundred``/``thousand``/``million``/``billion``, ``dozen``, compounds
-such as ``twenty-five`` or ``two hundred``, ordinals from ``third`` on). "first" and "second"
-are left out: they are as often adverbs or units as counts. Digits glued to letters (``G7``,
-``F-35`` keeps 35) are names, not counts.
+What a sentence cites is its **evidence**: the verbatim quotes of the records it cites, the
+article words those records carry (each quantity's words, the conflicting and updated values'
+words, the date words, the place as the article writes it), the names of the records' actors as
+written and as canonicalised (a state also by its other names: "Washington" for the United
+States), and the outlet and title of each cited record's sources (the citation shows them). Nothing
+computed in code counts: the day, month or year of an event's resolved date is not evidence for
+"12 people" nor for "on 12 January".
 
-A number is supported when it appears, as digits or words, in a cited record's evidence quotes,
-quantities (value or text), date (day, month number, year), conflicts, or the names it carries
-(actors, location, the outlets of its sources).
+* **Numbers** are read by ``briefer.numbers`` (digits, words, scales, percentages, money). A
+  number is written in the evidence when the evidence states the same value.
+* **Names** are capitalised words and acronyms ("Rotterdam", "EU", "U.N."), leaving out the
+  sentence's first word unless it names a state, and month and weekday names (dates, below). A
+  name is written in the evidence in one of its forms ("Korean" for "Korea") or, for a state, by
+  any of its names.
+* **Dates**: month and weekday names and "today", "yesterday", "tomorrow" must be written in the
+  evidence; their numbers (the day, the year) are numbers like any other.
 """
 
 from __future__ import annotations
@@ -17,109 +24,62 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
+from briefer.countries import codes_for, countries_mentioned
 from briefer.models import ComposeItem, MergedEvent, MergedStance, Source
+from briefer.numbers import numbers_in
+from briefer.words import same_word, word_set
 
 __all__ = [
     "check_item",
+    "evidence_text",
     "format_number",
     "numbers_in",
+    "sentence_failures",
     "source_label",
     "supported_numbers",
+    "unsupported_dates",
+    "unsupported_names",
     "unsupported_numbers",
 ]
 
 MergedRecord = MergedEvent | MergedStance
 
-_UNITS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19,
-}  # fmt: skip
-_TENS = {
-    "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70,
-    "eighty": 80, "ninety": 90,
-}  # fmt: skip
-_ORDINALS = {
-    "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-    "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
-    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
-    "twentieth": 20, "thirtieth": 30, "hundredth": 100,
-}  # fmt: skip
-_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
-_SCALE_ABBREVIATIONS = {"m": 1_000_000, "mn": 1_000_000, "bn": 1_000_000_000, "k": 1_000}
-
-_TOKEN = re.compile(
-    r"(?P<num>(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?"  # 1,000 / 12,500.5
-    r"|(?<![\w.])\d+(?:\.\d+)?)"  # 12 / 3.5
-    r"(?P<suffix>st|nd|rd|th|%|m|mn|bn|k)?(?![\w])"
-    r"|(?P<word>[A-Za-z]+)"
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_MONTH_FORMS = {m: m for m in _MONTHS} | {m[:3]: m for m in _MONTHS} | {"sept": "september"}
+_RELATIVE_DAYS = frozenset({"today", "yesterday", "tomorrow", "tonight"})
+_DATE_WORD = re.compile(
+    r"\b(?:"
+    + "|".join(sorted({*_MONTH_FORMS, *_WEEKDAYS, *_RELATIVE_DAYS}, key=len, reverse=True))
+    + r")\b\.?",
+    re.IGNORECASE,
+)
+# A name: a capitalised word, or an acronym with or without dots ("U.N.", "EU").
+_NAME = re.compile(r"(?:[A-Z]\.){2,}|\b[A-Z][\w’'-]*")
+_SENTENCE_START = re.compile(r"^|[.!?:;]\s+|[\"“‘(]\s*")
+# Capitalised words that start clauses or titles rather than name anyone.
+_COMMON = frozenset(
+    """i a an the this that these those it its in on at by for from to of and but or as with
+    after before while when where if both all some no not one two also according outlets
+    reports reported officials he she they we his her their mr mrs ms dr""".split()  # noqa: SIM905
 )
 
 
 def _key(value: float) -> float:
     return round(value, 6)
-
-
-def numbers_in(text: str) -> list[tuple[str, float]]:
-    """Every number stated in ``text``, as (the words or digits as written, its value)."""
-    found: list[tuple[str, float]] = []
-    tokens = list(_TOKEN.finditer(text))
-    i = 0
-    while i < len(tokens):
-        match = tokens[i]
-        if match.group("num"):
-            value = float(match.group("num").replace(",", ""))
-            written = match.group(0)
-            suffix = match.group("suffix")
-            if suffix in _SCALE_ABBREVIATIONS:
-                value *= _SCALE_ABBREVIATIONS[suffix]
-            elif suffix is None and i + 1 < len(tokens):
-                following = (tokens[i + 1].group("word") or "").lower()
-                if following in _SCALES or following == "dozen":
-                    value *= _SCALES.get(following, 12)
-                    written = f"{written} {tokens[i + 1].group(0)}"
-                    i += 1
-            found.append((written, value))
-            i += 1
-            continue
-        word = match.group("word").lower()
-        if word in _ORDINALS:
-            found.append((match.group(0), float(_ORDINALS[word])))
-            i += 1
-            continue
-        # A run of number words: "twenty five", "two hundred and five", "a dozen", "three million".
-        total, current, start, used = 0, 0, i, False
-        while i < len(tokens) and tokens[i].group("word"):
-            gap = text[tokens[i - 1].end() : tokens[i].start()] if i > start else ""
-            if gap.strip(" -\u00a0"):
-                break  # a comma or other punctuation ends the number: "one, three"
-            w = tokens[i].group("word").lower()
-            if w in _UNITS:
-                current += _UNITS[w]
-            elif w in _TENS:
-                current += _TENS[w]
-            elif w == "hundred":
-                current = max(current, 1) * 100
-            elif w in _SCALES:
-                total += max(current, 1) * _SCALES[w]
-                current = 0
-            elif w == "dozen":
-                current = max(current, 1) * 12
-            elif w == "and" and used and i + 1 < len(tokens):
-                nxt = (tokens[i + 1].group("word") or "").lower()
-                if nxt not in _UNITS and nxt not in _TENS:
-                    break
-            else:
-                break
-            used = True
-            i += 1
-        if used:
-            written = text[tokens[start].start() : tokens[i - 1].end()]
-            found.append((written, float(total + current)))
-        else:
-            i += 1
-    return found
 
 
 def format_number(value: float) -> str:
@@ -134,48 +94,72 @@ def source_label(source: Source) -> str:
     return source.outlet or source.title or source.id
 
 
-def _support_texts(record: MergedRecord, sources: Mapping[str, Source]) -> Iterable[str]:
+def _article_words(record: MergedRecord) -> Iterable[str]:
+    """The words of the article a record carries: quotes and the words of its values."""
     yield from (e.quote for e in record.evidence)
-    for sid in record.source_ids:
-        if sid in sources:
-            yield source_label(sources[sid])
     if isinstance(record, MergedEvent):
         for q in record.quantities:
             yield q.text
-        for actor in (*record.actors, *record.targets):
-            yield actor.name
-            yield actor.canonical
+        for conflict in record.conflicts:
+            yield from (v.text for v in conflict.values if v.text)
+        for update in record.updates:
+            yield from (v.text for v in update.values if v.text)
+        if record.date_text:
+            yield record.date_text
         if record.location:
             yield record.location
-        for q in record.quantities:
-            yield q.kind
-        for conflict in record.conflicts:
-            yield conflict.field
-            for cv in conflict.values:
-                if isinstance(cv.value, str):
-                    yield cv.value.replace("-", " ")  # ISO dates give day, month and year
-    else:
-        yield record.holder.name
-        yield record.holder.canonical
+
+
+def _source_words(record: MergedRecord, sources: Mapping[str, Source]) -> Iterable[str]:
+    for sid in record.source_ids:
+        if sid in sources:
+            yield source_label(sources[sid])
+            if sources[sid].title:
+                yield sources[sid].title or ""
+
+
+def _actor_names(record: MergedRecord) -> Iterable[str]:
+    actors = (
+        [*record.actors, *record.targets] if isinstance(record, MergedEvent) else [record.holder]
+    )
+    for actor in actors:
+        yield actor.name
+        yield actor.canonical
+
+
+def evidence_text(records: Iterable[MergedRecord], sources: Mapping[str, Source]) -> str:
+    """Everything the given records let a sentence write, as one text (see the module doc)."""
+    parts: list[str] = []
+    for record in records:
+        parts.extend(_article_words(record))
+        parts.extend(_source_words(record, sources))
+    return "\n".join(parts)
 
 
 def supported_numbers(
     records: Iterable[MergedRecord], sources: Mapping[str, Source] | None = None
 ) -> set[float]:
-    """Every value the records state, and (for "5 million") the value before its scale."""
+    """Every value written in the records' evidence, and (for "5 million") the value before
+    its scale."""
     values: set[float] = set()
+    records = list(records)
+    by_id = sources or {}
+    texts = [t for r in records for t in (*_article_words(r), *_source_words(r, by_id))]
+    for text in texts:
+        for written, value in numbers_in(text):
+            values.add(_key(value))
+            first = numbers_in(written.split()[0]) if " " in written else []
+            values.update(_key(v) for _, v in first)
     for record in records:
-        for text in _support_texts(record, sources or {}):
-            for written, value in numbers_in(text):
-                values.add(_key(value))
-                first = numbers_in(written.split()[0]) if " " in written else []
-                values.update(_key(v) for _, v in first)
         if isinstance(record, MergedEvent):
+            # Values whose words were checked against the article, as they were read there.
             values.update(_key(q.value) for q in record.quantities)
             for conflict in record.conflicts:
-                values.update(_key(v.value) for v in conflict.values if isinstance(v.value, float))
-        if record.date is not None:
-            values.update({record.date.day, record.date.month, record.date.year})
+                values.update(
+                    _key(v.value) for v in conflict.values if isinstance(v.value, float) and v.text
+                )
+            for update in record.updates:
+                values.update(_key(v.value) for v in update.values if v.text)
     return values
 
 
@@ -184,13 +168,101 @@ def unsupported_numbers(text: str, supported: set[float]) -> list[str]:
     return [written for written, value in numbers_in(text) if _key(value) not in supported]
 
 
+def unsupported_dates(text: str, evidence: str) -> list[str]:
+    """Month and weekday names and "today"/"yesterday"/"tomorrow" in ``text`` that the evidence
+    does not write (in any of their forms: "Jan." is "January")."""
+    written = {
+        _MONTH_FORMS.get(w.lower().rstrip("."), w.lower().rstrip("."))
+        for w in _DATE_WORD.findall(evidence)
+    }
+    missing = []
+    for match in _DATE_WORD.finditer(text):
+        word = match.group(0).rstrip(".")
+        if _MONTH_FORMS.get(word.lower(), word.lower()) not in written:
+            missing.append(word)
+    return missing
+
+
+def _names(text: str) -> list[tuple[int, str]]:
+    starts = {m.end() for m in _SENTENCE_START.finditer(text)}
+    found = []
+    for match in _NAME.finditer(text):
+        word = match.group(0).rstrip("'’-")
+        bare = word.replace(".", "").lower().removesuffix("'s").removesuffix("’s")
+        if not bare or _DATE_WORD.fullmatch(word) or bare in _MONTH_FORMS or bare in _WEEKDAYS:
+            continue
+        at_start = match.start() in starts
+        if at_start and not codes_for(word) and not _next_is_name(text, match.end()):
+            continue
+        if bare in _COMMON:
+            continue
+        found.append((match.start(), word))
+    return found
+
+
+def _next_is_name(text: str, end: int) -> bool:
+    """Does a capitalised word follow (a name of several words: "Ana Ruiz said")?"""
+    return bool(re.match(r"\s+[A-Z][a-z]", text[end:]))
+
+
+def unsupported_names(
+    text: str, evidence: str, *, actor_names: Sequence[str] = (), countries: Iterable[str] = ()
+) -> list[str]:
+    """Names in ``text`` written neither in ``evidence`` nor among ``actor_names``; a state's
+    name also counts as written when the evidence or the actors name that state otherwise."""
+    support = "\n".join([evidence, *actor_names])
+    words = word_set(support)
+    acronyms = _acronyms(support)
+    states = set(countries) | countries_mentioned(evidence + "\n" + "\n".join(actor_names))
+    missing = []
+    for _, name in _names(text):
+        bare = name.replace(".", "")
+        if bare.isupper() and len(bare) >= 2 and bare in acronyms:
+            continue
+        codes = codes_for(name)
+        if codes and any(code in states for code in codes):
+            continue
+        if same_word(bare.lower().removesuffix("'s").removesuffix("’s"), words):
+            continue
+        missing.append(name)
+    return missing
+
+
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of|the|and|for|on)?\s*[A-Z][\w’'-]*)+")
+
+
+def _acronyms(text: str) -> set[str]:
+    """Acronyms a text writes ("U.N." is "UN"; case kept, so "US" is not "us") or spells out:
+    "United Nations Security Council" gives UN, UNSC, NSC, SC."""
+    found = {w.replace(".", "") for w in re.findall(r"(?:[A-Z]\.){2,}|\b[A-Z]{2,}\b", text)}
+    for run in _CAPITALISED_RUN.finditer(text):
+        initials = "".join(w[0] for w in run.group(0).split() if w[:1].isupper())
+        found.update(
+            initials[i:j] for i in range(len(initials)) for j in range(i + 2, len(initials) + 1)
+        )
+    return found
+
+
+def _record_countries(records: Iterable[MergedRecord]) -> set[str]:
+    out: set[str] = set()
+    for record in records:
+        actors = (
+            [*record.actors, *record.targets]
+            if isinstance(record, MergedEvent)
+            else [record.holder]
+        )
+        out.update(a.country for a in actors if a.country)
+    return out
+
+
 def check_item(
     item: ComposeItem,
     records: Mapping[str, MergedRecord],
     *,
     sources: Sequence[Source] = (),
 ) -> list[str]:
-    """What is wrong with ``item``: uncited sentences, unknown ids, unsupported numbers."""
+    """What is wrong with ``item``: uncited sentences, unknown ids, and numbers, names or
+    dates that the cited evidence does not write."""
     by_id = {s.id: s for s in sources}
     failures: list[str] = []
     if not item.sentences:
@@ -208,15 +280,33 @@ def check_item(
         if not sentence.citations:
             failures.append(f"sentence {n} cites no record")
         cited_anywhere.extend(known)
-        supported = supported_numbers(known, by_id)
-        for written in unsupported_numbers(sentence.text, supported):
-            failures.append(
-                f"number {written} in sentence {n} is not in the cited records' "
-                "evidence or quantities"
-            )
-    supported = supported_numbers(cited_anywhere, by_id)
-    for written in unsupported_numbers(item.headline, supported):
-        failures.append(
-            f"number {written} in the headline is not in the cited records' evidence or quantities"
+        failures.extend(sentence_failures(sentence.text, known, by_id, where=f"sentence {n}"))
+    failures.extend(sentence_failures(item.headline, cited_anywhere, by_id, where="the headline"))
+    return failures
+
+
+def sentence_failures(
+    text: str,
+    cited: Sequence[MergedRecord],
+    sources: Mapping[str, Source],
+    *,
+    where: str = "the sentence",
+) -> list[str]:
+    """Each number, name and date in ``text`` that the evidence of ``cited`` does not write."""
+    evidence = evidence_text(cited, sources)
+    names = [n for r in cited for n in _actor_names(r)]
+    failures = [
+        f"number {written} in {where} is not written in the evidence it cites"
+        for written in unsupported_numbers(text, supported_numbers(cited, sources))
+    ]
+    failures += [
+        f"name {name} in {where} is not written in the evidence it cites"
+        for name in unsupported_names(
+            text, evidence, actor_names=names, countries=_record_countries(cited)
         )
+    ]
+    failures += [
+        f"date {word} in {where} is not written in the evidence it cites"
+        for word in unsupported_dates(text, evidence)
+    ]
     return failures

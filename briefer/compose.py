@@ -20,13 +20,7 @@ from string import Template
 from typing import Any, Literal, Protocol
 
 from briefer._resources import read_resource
-from briefer.citations import (
-    check_item,
-    format_number,
-    source_label,
-    supported_numbers,
-    unsupported_numbers,
-)
+from briefer.citations import check_item, format_number, sentence_failures, source_label
 from briefer.errors import BudgetExceededError, LLMError
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
@@ -37,9 +31,11 @@ from briefer.models import (
     ComposeReply,
     ComposeSentence,
     Conflict,
+    ConflictValue,
     MergedEvent,
     MergedStance,
     Source,
+    Update,
 )
 
 __all__ = [
@@ -55,7 +51,7 @@ __all__ = [
     "rank_events",
 ]
 
-PROMPT_VERSION = "compose/v1"
+PROMPT_VERSION = "compose/v2"
 TOP_ITEMS = 8
 # The request carries the best-ranked records only, so a busy day stays one compact call.
 MAX_EVENTS_IN_REQUEST = 40
@@ -69,7 +65,8 @@ Section = Literal["top", "disagreements", "stances", "timeline"]
 
 FOLLOWUP_INSTRUCTION = (
     "Some items failed the checks made on every briefing sentence (each sentence cites at "
-    "least one given record id; every number written appears in the cited records).\n"
+    "least one given record id; every number, name and date it writes is written in the "
+    "quotes of the records it cites).\n"
     "{failures}\n"
     "Rewrite these {count} item(s) only, in the same order, fixing every failure. Reply with "
     'the complete JSON object {{"items": [...]}} holding exactly {count} item(s).'
@@ -139,40 +136,57 @@ def _format_date(date: dt.date, precision: str = "day") -> str:
     return f"the week of {day}" if precision == "week" else day
 
 
-def _conflict_what(conflict: Conflict) -> str:
-    if conflict.field.startswith("quantities."):
-        return f"the number of {conflict.field.removeprefix('quantities.')}"
-    return {"date": "the date", "location": "the place"}.get(conflict.field, conflict.field)
+def _field_what(name: str) -> str:
+    if name.startswith("quantities."):
+        return f"the number of {name.removeprefix('quantities.')}"
+    return {"date": "the date", "location": "the place"}.get(name, name)
 
 
-def _conflict_value(value: float | str) -> str:
-    if isinstance(value, str):
-        try:
-            return _format_date(dt.date.fromisoformat(value))
-        except ValueError:
-            return value
-    return format_number(value)
+def _conflict_value(value: ConflictValue) -> str:
+    # A date is shown in the words its outlets wrote: the resolved day is not in the evidence.
+    if value.text and isinstance(value.value, str):
+        return value.text
+    return format_number(value.value) if isinstance(value.value, float) else str(value.value)
 
 
 def _conflict_sentence(conflict: Conflict, sources: Mapping[str, Source]) -> str:
+    # Values that can be true together stand on one side: "4,000 (A) against 10,000 (B) and
+    # 12,000 (C)" when B and C only differ in how far above 10,000 they put it.
+    sides: dict[int, list[str]] = {}
+    for v in conflict.values:
+        sides.setdefault(v.side, []).append(
+            f"{_conflict_value(v)} ({_join(_labels(v.source_ids, sources))})"
+        )
+    if len(sides) > 1 and any(len(side) > 1 for side in sides.values()):
+        told = " against ".join(_join(side) for side in sides.values())
+    else:
+        told = ", ".join(part for side in sides.values() for part in side)
+    return f"Outlets disagree on {_field_what(conflict.field)}: {told}."
+
+
+def _update_sentence(update: Update, sources: Mapping[str, Source]) -> str:
     parts = [
-        f"{_conflict_value(v.value)} ({_join(_labels(v.source_ids, sources))})"
-        for v in conflict.values
+        f'"{" ".join((v.text or format_number(v.value)).split())}" '
+        f"({_join(_labels(v.source_ids, sources))})"
+        for v in update.values
     ]
-    return f"Outlets disagree on {_conflict_what(conflict)}: {', '.join(parts)}."
+    what = _field_what(update.field)
+    return f"Reported figures for {what} changed over the days: {', then '.join(parts)}."
 
 
 class _Writer:
-    """Builds deterministic sentences that pass the number check for the record they cite."""
+    """Builds deterministic sentences that pass the checks for the record they cite."""
 
     def __init__(self, sources: Mapping[str, Source]) -> None:
         self.sources = sources
 
+    def passes(self, record: MergedEvent | MergedStance, text: str) -> bool:
+        return not sentence_failures(text, [record], self.sources)
+
     def first_supported(self, record: MergedEvent | MergedStance, candidates: Iterable[str]) -> str:
-        supported = supported_numbers([record], self.sources)
         options = [_sentence(c) for c in candidates if c.strip()]
         for option in options:
-            if not unsupported_numbers(option, supported):
+            if self.passes(record, option):
                 return option
         return options[-1]  # the last candidate is a verbatim quote: always supported
 
@@ -185,18 +199,17 @@ class _Writer:
         return self.first_supported(event, [event.summary, self.quote_sentence(event)])
 
     def headline(self, record: MergedEvent | MergedStance, text: str, fallback: str) -> str:
-        supported = supported_numbers([record], self.sources)
         text = " ".join(text.split()).rstrip(".")
         if len(text) > MAX_HEADLINE_CHARS:
             text = text[:MAX_HEADLINE_CHARS].rsplit(" ", 1)[0] + "…"
-        return fallback if unsupported_numbers(text, supported) else text
+        return text if self.passes(record, text) else fallback
 
     def who_when(self, event: MergedEvent) -> str:
         parts = [f"Actors: {_join([a.canonical for a in event.actors])}"]
         if event.targets:
             parts.append(f"targets: {_join([a.canonical for a in event.targets])}")
-        if event.date:
-            parts.append(f"date: {_format_date(event.date, event.date_precision)}")
+        if event.date_text:
+            parts.append(f"when: {event.date_text}")
         if event.location:
             parts.append(f"place: {event.location}")
         return self.first_supported(event, ["; ".join(parts), parts[0]])
@@ -249,6 +262,7 @@ def _event_item(writer: _Writer, event: MergedEvent, section: Section = "top") -
         (writer.reported_by(event), [event.id]),
     ]
     sentences += [(_conflict_sentence(c, writer.sources), [event.id]) for c in event.conflicts]
+    sentences += [(_update_sentence(u, writer.sources), [event.id]) for u in event.updates]
     headline = writer.headline(event, event.summary, _join([a.canonical for a in event.actors]))
     return _item(section, headline, sentences, "deterministic")
 
@@ -264,6 +278,9 @@ def _records_item(
             sentences.append((writer.reported_by(record), [record.id]))
             sentences += [
                 (_conflict_sentence(c, writer.sources), [record.id]) for c in record.conflicts
+            ]
+            sentences += [
+                (_update_sentence(u, writer.sources), [record.id]) for u in record.updates
             ]
         else:
             sentences.append((writer.stance(record), [record.id]))
@@ -283,7 +300,7 @@ def _disagreement_items(writer: _Writer, events: Sequence[MergedEvent]) -> list[
     items = []
     for event in events:
         for conflict in event.conflicts:
-            what = _conflict_what(conflict)
+            what = _field_what(conflict.field)
             headline = writer.headline(event, f"Outlets disagree on {what}", "Outlets disagree")
             sentences = [
                 (_conflict_sentence(conflict, writer.sources), [event.id]),
@@ -366,14 +383,32 @@ def _event_payload(event: MergedEvent, sources: Mapping[str, Source]) -> dict[st
         "quantities": [
             {"kind": q.kind, "value": q.value, "text": q.text} for q in event.quantities
         ],
+        "date_text": event.date_text,
+        "ongoing": event.ongoing,
         "conflicts": [
             {
                 "field": c.field,
                 "values": [
-                    {"value": v.value, "outlets": _labels(v.source_ids, sources)} for v in c.values
+                    {"value": v.value, "text": v.text, "outlets": _labels(v.source_ids, sources)}
+                    for v in c.values
                 ],
             }
             for c in event.conflicts
+        ],
+        "updates": [
+            {
+                "field": u.field,
+                "values": [
+                    {
+                        "value": v.value,
+                        "text": v.text,
+                        "date": v.date.isoformat(),
+                        "outlets": _labels(v.source_ids, sources),
+                    }
+                    for v in u.values
+                ],
+            }
+            for u in event.updates
         ],
         "corroboration": event.corroboration,
         "outlets": _labels(event.source_ids, sources),
@@ -531,6 +566,13 @@ async def compose_items(
             second = (await runner.structured(followup, ComposeReply)).items
         except (LLMError, BudgetExceededError) as exc:
             notes.append(f"the follow-up composition call failed ({_reason(exc)})")
+            second = []
+        if second and len(second) != len(failing):
+            # Items are matched to the ones asked for by position: another count matches none.
+            notes.append(
+                f"the follow-up composition call returned {len(second)} item(s) for the "
+                f"{len(failing)} asked for; its items were not used"
+            )
             second = []
         for n, (k, item, failures) in enumerate(failing):
             retry = second[n] if n < len(second) else None

@@ -9,7 +9,6 @@ records that overlapping chunks (or the halves of a split chunk) found twice bec
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import json
 import re
@@ -19,18 +18,21 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from briefer.chunk import split_chunk
+from briefer.countries import countries_mentioned
 from briefer.errors import BudgetExceededError, LLMError, RefusalError, TruncatedError
-from briefer.ground import GroundedItem, ground_records, locate_quote
+from briefer.ground import GroundedItem, evidence_carries, ground_records, locate_quote
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner, gather_in_order
 from briefer.models import (
     Actor,
     Chunk,
+    DatePrecision,
     Document,
     EventRecord,
     Evidence,
     Excluded,
+    ExtractedActor,
     ExtractedEvent,
     ExtractedStance,
     ExtractionReply,
@@ -38,8 +40,10 @@ from briefer.models import (
     StanceRecord,
     Stats,
 )
-from briefer.normalize import canonicalize_actor, resolve_date
+from briefer.normalize import canonicalize_actor, future_tense_around, resolve_date
+from briefer.numbers import find_numbers, value_agrees
 from briefer.templates import PromptTemplate, load_template
+from briefer.words import name_written_in, word_set
 
 __all__ = [
     "ARTICLE_CLOSE",
@@ -49,8 +53,6 @@ __all__ = [
     "USER_TEMPLATE",
     "ExtractionResult",
     "build_extraction_request",
-    "dedupe_events",
-    "dedupe_stances",
     "extract_document",
     "extract_documents",
     "extraction_prompt_version",
@@ -64,8 +66,6 @@ ARTICLE_OPEN = "<article>"
 ARTICLE_CLOSE = "</article>"
 # A reply cut off at the token limit splits its chunk in two; this bounds how often.
 MAX_SPLIT_DEPTH = 3
-# Summaries this similar (difflib ratio, after normalising) describe the same event.
-SIMILAR_SUMMARY = 0.9
 
 RecordT = TypeVar("RecordT", EventRecord, StanceRecord)
 
@@ -273,33 +273,157 @@ def _clamp(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def _grounded_quantities(doc: Document, event: ExtractedEvent) -> list[Quantity]:
-    """Quantities whose words are in the article: an invented number would otherwise show up
-    as a disagreement between outlets when events merge. The article's own words are kept."""
+# --- what the record's words must show --------------------------------------------------------
+
+# A sentence ends at ., ! or ? (and closing quotes) before a space and a capital or an opening
+# quote, unless the word before is an abbreviation: "the U.S. ambassador", "Gen. Kim".
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])|\n")
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Z]|\b(?:Mr|Mrs|Ms|Dr|Gen|Lt|Col|Sgt|Capt|Sen|Rep|Gov|Prof|St|No|Jan|Feb|Mar|Apr"
+    r"|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|Inc|Ltd|Co|Corp|vs|etc))\.$"
+)
+
+
+def _sentence_spans(text: str) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in _SENTENCE_END.finditer(text):
+        if text[match.start()] == "." and _ABBREVIATION.search(
+            text[max(0, match.start() - 6) : match.start() + 1]
+        ):
+            continue
+        spans.append((start, match.end()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _paragraph(doc: Document, evidence: Sequence[Evidence]) -> str:
+    """The paragraphs holding the quotes: who speaks in a paragraph is named in it."""
+    pieces = []
+    for ev in evidence:
+        start = doc.text.rfind("\n\n", 0, ev.start) + 1
+        end = doc.text.find("\n\n", ev.end)
+        pieces.append(doc.text[start : len(doc.text) if end == -1 else end])
+    return "\n".join(pieces)
+
+
+def _window(doc: Document, evidence: Sequence[Evidence]) -> str:
+    """The sentences holding the quotes, and the sentence before each (which often names who
+    "he" or "the ministry" is), within their paragraph."""
+    spans = _sentence_spans(doc.text)
+    pieces = []
+    for ev in evidence:
+        for k, (start, end) in enumerate(spans):
+            if start < ev.end and ev.start < end:
+                pieces.append(doc.text[start:end])
+                before = spans[k - 1] if k else None
+                if before and "\n\n" not in doc.text[before[0] : start + 1]:
+                    pieces.append(doc.text[before[0] : before[1]])
+    return " ".join(pieces) + " " + " ".join(ev.quote for ev in evidence)
+
+
+def _actors_named(
+    extracted: Sequence[ExtractedActor], window: str, mentioned: frozenset[str]
+) -> list[Actor]:
+    """The actors, canonicalised, that the quotes' sentences name; the others are dropped."""
+    words = word_set(window)
+    named = []
+    for actor in (canonicalize_actor(a, mentioned=mentioned) for a in extracted):
+        state = actor.country if actor.kind in ("government", "military") else None
+        if name_written_in([actor.name, actor.canonical], window, country=state, words=words):
+            named.append(actor)
+    return _unique_actors(named)
+
+
+def _quantities(doc: Document, event: ExtractedEvent, published: dt.date | None) -> list[Quantity]:
+    """Quantities whose words are in the article and agree with the value given: an invented or
+    misread number would otherwise show up as a disagreement between outlets. The article's own
+    words are kept, the value as they write it in full ("$1.2 billion" is 1.2e9), and the day
+    the words give for it ("65 by Tuesday")."""
     quantities: list[Quantity] = []
     for quantity in event.quantities:
         found = locate_quote(doc.text, quantity.text) if quantity.text.strip() else None
-        if found is not None:
-            text = doc.text[found[0] : found[1]]
-            quantities.append(Quantity(kind=quantity.kind.strip(), value=quantity.value, text=text))
+        if found is None:
+            continue
+        text = doc.text[found[0] : found[1]]
+        if not value_agrees(quantity.value, text):
+            continue
+        numbers = find_numbers(text)
+        value = quantity.value
+        for number in numbers:
+            if value_agrees(quantity.value, number.text) and number.value != value:
+                value = number.value  # the value as the words write it, scale included
+                break
+        date, precision = resolve_date(text, published)
+        quantities.append(
+            Quantity(
+                kind=quantity.kind.strip(),
+                value=value,
+                text=text,
+                date=date if precision == "day" else None,
+            )
+        )
     return quantities
 
 
-def _event_record(doc: Document, grounded: GroundedItem[ExtractedEvent]) -> EventRecord:
-    event = grounded.item
+def _event_date(
+    doc: Document, event: ExtractedEvent, evidence: Sequence[Evidence]
+) -> tuple[str | None, dt.date | None, DatePrecision]:
+    """The date words, if the article has them, and the day they name, read in the tense of
+    the clause they stand in (near the record's quotes when they occur more than once)."""
     date_text = event.date_text.strip() if event.date_text and event.date_text.strip() else None
-    date, precision = resolve_date(date_text, doc.source.published)
+    if date_text is None:
+        return None, None, "unknown"
+    prefer = (evidence[0].start, evidence[-1].end) if evidence else None
+    found = locate_quote(doc.text, date_text, prefer)
+    if found is None:
+        return date_text, None, "unknown"  # words the article does not have date nothing
+    future = event.factuality == "future" or future_tense_around(doc.text, found[0], found[1])
+    date, precision = resolve_date(date_text, doc.source.published, future=future)
+    return date_text, date, precision
+
+
+def _location(doc: Document, location: str | None, evidence: Sequence[Evidence]) -> str | None:
+    """The place as the article writes it; a place the article does not name is left out."""
+    words = (location or "").strip()
+    if not words:
+        return None
+    prefer = (evidence[0].start, evidence[-1].end) if evidence else None
+    found = locate_quote(doc.text, words, prefer)
+    if found is not None:
+        return doc.text[found[0] : found[1]]
+    return words if name_written_in([words], doc.text) else None
+
+
+def _event_record(
+    doc: Document, grounded: GroundedItem[ExtractedEvent], mentioned: frozenset[str]
+) -> EventRecord | None:
+    """The stored record, or None when its quotes do not carry it: no actor named where the
+    quotes stand, or quotes that share nothing with what the record says."""
+    event = grounded.item
+    summary = re.sub(r"\s+", " ", event.summary).strip()
+    if grounded.grounded:
+        window = _window(doc, grounded.evidence)
+        actors = _actors_named(event.actors, window, mentioned)
+        targets = _actors_named(event.targets, window, mentioned)
+        said = [summary, *(a.name for a in event.actors), *(t.name for t in event.targets)]
+        if not actors or not evidence_carries(said, grounded.evidence):
+            return None
+    else:
+        actors = _unique_actors([canonicalize_actor(a) for a in event.actors])
+        targets = _unique_actors([canonicalize_actor(a) for a in event.targets])
+    date_text, date, precision = _event_date(doc, event, grounded.evidence)
     record = EventRecord(
         id="ev-pending",
         type=event.type,
-        summary=re.sub(r"\s+", " ", event.summary).strip(),
-        actors=_unique_actors([canonicalize_actor(a) for a in event.actors]),
-        targets=_unique_actors([canonicalize_actor(a) for a in event.targets]),
+        summary=summary,
+        actors=actors,
+        targets=targets,
         date=date,
         date_text=date_text,
         date_precision=precision,
-        location=(event.location or "").strip() or None,
-        quantities=_grounded_quantities(doc, event),
+        location=_location(doc, event.location, grounded.evidence),
+        quantities=_quantities(doc, event, doc.source.published),
         factuality=event.factuality,
         evidence=grounded.evidence,
         confidence=_clamp(event.confidence),
@@ -309,11 +433,58 @@ def _event_record(doc: Document, grounded: GroundedItem[ExtractedEvent]) -> Even
     return record.model_copy(update={"id": _event_id(record)})
 
 
-def _stance_record(doc: Document, grounded: GroundedItem[ExtractedStance]) -> StanceRecord:
+# Words that take a side; a negation before one turns it.
+_FAVOR = re.compile(
+    r"\b(?:support\w*|back(?:s|ed|ing)|welcom\w*|endors\w*|favou?r\w*|prais\w*|accept\w*|"
+    r"agree[sd]?|approv\w*|applaud\w*|embrac\w*|champion\w*|hail\w*)\b",
+    re.IGNORECASE,
+)
+_AGAINST = re.compile(
+    r"\b(?:oppos\w*|reject\w*|condemn\w*|criticis\w*|criticiz\w*|denounc\w*|refus\w*|"
+    r"against|object\w*|deplor\w*|slam\w*|decr(?:y|ied|ies)|protest\w*|unacceptable|"
+    r"resist\w*|veto\w*|boycott\w*|block\w*)\b",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|n't|neither|nor|without)\b[^.;,]{0,25}$", re.IGNORECASE)
+
+
+def _side_taken(text: str) -> str | None:
+    """The side ``text`` takes by its words ("favor", "against"), or None when it takes both,
+    neither, or turns a side with a negation."""
+    sides = set()
+    for pattern, side in ((_FAVOR, "favor"), (_AGAINST, "against")):
+        for match in pattern.finditer(text):
+            if _NEGATION.search(text[max(0, match.start() - 30) : match.start()]):
+                return None
+            sides.add(side)
+    return sides.pop() if len(sides) == 1 else None
+
+
+def _polarity_contradicted(stance: ExtractedStance, evidence: Sequence[Evidence]) -> bool:
+    """The reply's polarity is the opposite of the side its own claim or quotes take, and
+    neither takes the reply's side: a polarity that would misreport the holder."""
+    if stance.polarity == "neutral":
+        return False
+    sides = {_side_taken(stance.claim), _side_taken(" ".join(e.quote for e in evidence))}
+    sides.discard(None)
+    return bool(sides) and stance.polarity not in sides
+
+
+def _stance_record(
+    doc: Document, grounded: GroundedItem[ExtractedStance], mentioned: frozenset[str]
+) -> StanceRecord | None:
     stance = grounded.item
+    if grounded.grounded:
+        window = _paragraph(doc, grounded.evidence)
+        named = _actors_named([stance.holder], window, mentioned)
+        if not named or _polarity_contradicted(stance, grounded.evidence):
+            return None
+        holder = named[0]
+    else:
+        holder = canonicalize_actor(stance.holder)
     record = StanceRecord(
         id="st-pending",
-        holder=canonicalize_actor(stance.holder),
+        holder=holder,
         topic=stance.topic.strip(),
         target=(stance.target or "").strip() or None,
         polarity=stance.polarity,
@@ -328,47 +499,6 @@ def _stance_record(doc: Document, grounded: GroundedItem[ExtractedStance]) -> St
     return record.model_copy(update={"id": _stance_id(record)})
 
 
-# --- within-document deduplication ------------------------------------------------------------
-
-
-def _overlaps(a: Sequence[Evidence], b: Sequence[Evidence]) -> bool:
-    return any(x.start < y.end and y.start < x.end for x in a for y in b)
-
-
-def _merge_evidence(a: Sequence[Evidence], b: Sequence[Evidence]) -> list[Evidence]:
-    by_span = {(e.start, e.end): e for e in [*b, *a]}
-    return [by_span[span] for span in sorted(by_span)]
-
-
-def _same_event(a: EventRecord, b: EventRecord) -> bool:
-    if a.type != b.type or a.grounded != b.grounded:
-        return False
-    if {x.canonical for x in a.actors} != {x.canonical for x in b.actors}:
-        return False
-    if a.date is not None and a.date == b.date:
-        return True
-    if _overlaps(a.evidence, b.evidence):
-        return True
-    ratio = difflib.SequenceMatcher(None, _norm_words(a.summary), _norm_words(b.summary)).ratio()
-    return ratio >= SIMILAR_SUMMARY
-
-
-def _merge_events(a: EventRecord, b: EventRecord) -> EventRecord:
-    quantities = list(a.quantities)
-    quantities += [q for q in b.quantities if q not in quantities]
-    update: dict[str, object] = {
-        "evidence": _merge_evidence(a.evidence, b.evidence),
-        "targets": _unique_actors([*a.targets, *b.targets]),
-        "quantities": quantities,
-        "confidence": max(a.confidence, b.confidence),
-    }
-    if a.date is None and b.date is not None:
-        update |= {"date": b.date, "date_text": b.date_text, "date_precision": b.date_precision}
-    if a.location is None:
-        update["location"] = b.location
-    return a.model_copy(update=update)
-
-
 def _with_unique_ids(records: list[RecordT]) -> list[RecordT]:
     """Give records that hash alike distinct ids, in order, so every id names one record."""
     seen: dict[str, int] = {}
@@ -380,38 +510,6 @@ def _with_unique_ids(records: list[RecordT]) -> list[RecordT]:
             record.model_copy(update={"id": f"{record.id}-{count + 1}"}) if count else record
         )
     return unique
-
-
-def dedupe_events(events: Sequence[EventRecord]) -> list[EventRecord]:
-    """One record per event: same type, same actors, and same date, shared evidence or
-    near-identical summary. The first keeps its fields and gains every other's evidence."""
-    kept: list[EventRecord] = []
-    for event in events:
-        for i, existing in enumerate(kept):
-            if _same_event(existing, event):
-                kept[i] = _merge_events(existing, event)
-                break
-        else:
-            kept.append(event)
-    return _with_unique_ids([e.model_copy(update={"id": _event_id(e)}) for e in kept])
-
-
-def dedupe_stances(stances: Sequence[StanceRecord]) -> list[StanceRecord]:
-    """One record per position: same holder and overlapping quotes."""
-    kept: list[StanceRecord] = []
-    for stance in stances:
-        for i, existing in enumerate(kept):
-            if (
-                existing.holder.canonical == stance.holder.canonical
-                and existing.grounded == stance.grounded
-                and _overlaps(existing.evidence, stance.evidence)
-            ):
-                evidence = _merge_evidence(existing.evidence, stance.evidence)
-                kept[i] = existing.model_copy(update={"evidence": evidence})
-                break
-        else:
-            kept.append(stance)
-    return _with_unique_ids([s.model_copy(update={"id": _stance_id(s)}) for s in kept])
 
 
 # --- documents --------------------------------------------------------------------------------
@@ -438,8 +536,16 @@ def _records_from_reply(
                 records_dropped=outcome.records_dropped,
             )
         )
-    result.events = [_event_record(doc, item) for item in events.items]
-    result.stances = [_stance_record(doc, item) for item in stances.items]
+    mentioned = countries_mentioned(doc.text)
+    built_events = [_event_record(doc, item, mentioned) for item in events.items]
+    built_stances = [_stance_record(doc, item, mentioned) for item in stances.items]
+    # A grounded record its quotes do not carry (no actor named there, nothing in common with
+    # what it says, a polarity its own words contradict) is dropped like an ungrounded one.
+    unsupported = sum(r is None for r in [*built_events, *built_stances])
+    result.stats.records_grounded -= unsupported
+    result.stats.records_dropped += unsupported
+    result.events = [r for r in built_events if r is not None]
+    result.stances = [r for r in built_stances if r is not None]
     return result
 
 
@@ -451,7 +557,7 @@ async def extract_document(
     keep_ungrounded: bool = False,
     max_tokens: int | None = 4000,
 ) -> ExtractionResult:
-    """Extract, ground and deduplicate the records of one document.
+    """Extract and ground the records of one document.
 
     Chunks run concurrently (the runner bounds how many calls are in flight). A refused,
     failed or unsplittable truncated chunk becomes an ``excluded`` entry; a budget stop
@@ -470,8 +576,10 @@ async def extract_document(
         result.events.extend(part.events)
         result.stances.extend(part.stances)
         result.stats.add(part.stats)
-    result.events = dedupe_events(result.events)
-    result.stances = dedupe_stances(result.stances)
+    # Records of one event found twice (overlapping chunks, the halves of a split chunk) are
+    # left to the merge stage, which decides for the whole run what is one event.
+    result.events = _with_unique_ids(result.events)
+    result.stances = _with_unique_ids(result.stances)
     return result
 
 

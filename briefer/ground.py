@@ -22,12 +22,14 @@ from typing import Generic, Literal, Protocol, TypeVar
 from briefer.models import Document, Evidence
 
 __all__ = [
+    "MIN_DISTINCTIVE_WORDS",
     "MIN_QUOTE_CHARS",
     "GroundedItem",
     "GroundingOutcome",
     "MatchKind",
     "NormalizedText",
     "QuotedItem",
+    "evidence_carries",
     "ground_records",
     "instruction_spans",
     "is_meaningful_quote",
@@ -99,10 +101,57 @@ def _normalize_cached(text: str, casefold: bool) -> NormalizedText:
     return NormalizedText("".join(out), tuple(starts), tuple(ends))
 
 
+# Words that say someone spoke, or when, and nothing of what happened: a quote made of them
+# ("the ministry said on Tuesday") is found in almost any article and carries no record.
+_GENERIC_WORDS = frozenset(
+    """the a an and or but of in on at to for from by with as into about after before over
+    it its is are was were be been being has have had do does did that this these those which
+    who whom whose what when where there here he she they we you i his her their our your them
+    him us me also not no said says say saying told tell tells stated states statement
+    statements added adding according announced announcement spoke speaking asked noted
+    reported reports report reporters officials official spokesman spokeswoman spokesperson
+    ministry government authorities sources source people news conference briefing press
+    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
+    week weeks month months year years day days morning afternoon evening night last next
+    earlier later then now however meanwhile would will could should may might can must
+    january february march april may june july august september october november december
+    jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
+)
+_QUOTE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d,.]*")
+# A quote needs this many words beyond the generic ones to stand for anything.
+MIN_DISTINCTIVE_WORDS = 2
+
+
+def _distinctive_words(text: str) -> list[str]:
+    words = (
+        m.group(0).casefold().removesuffix("'s").removesuffix("’s")
+        for m in _QUOTE_WORD.finditer(text)
+    )
+    return [w for w in words if w not in _GENERIC_WORDS and (len(w) > 2 or w[0].isdigit())]
+
+
 def is_meaningful_quote(quote: str) -> bool:
-    """Long enough and more than one word: short fragments match anywhere by chance."""
+    """Long enough and specific: at least ``MIN_QUOTE_CHARS`` characters and
+    ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or function
+    words. "the ministry said on" or "officials told reporters" match in any article."""
     normalized = normalize_text(quote).text.strip()
-    return len(normalized) >= MIN_QUOTE_CHARS and len(normalized.split(" ")) >= 2
+    return (
+        len(normalized) >= MIN_QUOTE_CHARS
+        and len(_distinctive_words(normalized)) >= MIN_DISTINCTIVE_WORDS
+    )
+
+
+def _stems(words: Sequence[str]) -> set[str]:
+    return {w[: max(4, len(w) - 3)] if len(w) > 5 else w for w in words}
+
+
+def evidence_carries(said: Sequence[str], evidence: Sequence[Evidence]) -> bool:
+    """Do the quotes share a distinctive word (or its stem: "sanctions"/"sanctioned") with what
+    the record says (its summary, its actors' and targets' names)? A record whose quotes are
+    about something else is not grounded by them, however verbatim they are."""
+    quoted = _stems(_distinctive_words(" ".join(e.quote for e in evidence)))
+    claimed = _stems(_distinctive_words(" ".join(said)))
+    return bool(quoted & claimed)
 
 
 def _occurrences(haystack: str, needle: str) -> list[int]:

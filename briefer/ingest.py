@@ -2,10 +2,10 @@
 
 Inputs, processed in the order given (the result is deterministic):
 
-- a **file**: ``.html``/``.htm`` go through trafilatura (main text, title, date, outlet);
-  ``.txt``/``.md`` are plain text (below). Files larger than ``max_file_bytes`` are refused
-  from their size alone, without being read. A file named directly without a suffix is read as
-  plain text; one with another suffix is skipped.
+- a **file**: ``.html``/``.htm`` go through trafilatura (main text, title, date; the outlet as
+  below); ``.txt``/``.md`` are plain text (below). Files larger than ``max_file_bytes`` are
+  refused from their size alone, without being read. A file named directly without a suffix is
+  read as plain text; one with another suffix is skipped.
 - a **folder**: walked recursively in name order; ``.txt``, ``.md``, ``.html``, ``.htm`` are read,
   other files are reported as skipped, hidden files and folders (``.name``) are passed over
   silently, and a folder reached twice through symbolic links is walked once.
@@ -26,14 +26,58 @@ Plain-text convention. A file may open with header lines, one per field, then a 
 
 Recognised keys (case-insensitive): ``Title``, ``Outlet`` (also ``Source``, ``Publisher``),
 ``Published`` (also ``Date``; any date python-dateutil reads, ISO preferred), ``URL`` (also
-``Link``), ``Author`` (also ``By``; read and dropped). The header counts only when every line
-before the first blank line is such a line. Header lines are not part of the document text.
-Without a header (or for fields it leaves out): the title is the first non-empty line (leading
-``#`` removed); the date comes from a ``Published:``/``Date:``/``Updated:`` line near the top, a
-dateline (``WASHINGTON, January 12, 2022 —``; ``SEOUL, Jan. 20 (Yonhap) --`` takes its year from a
-full date elsewhere in the text, else stays unknown), or an ISO or "January 12, 2022" date on a
-short line near the top; the outlet from an ``Outlet:``/``Source:`` line, a dateline's
-``(Agency)``, or a ``By Name, Outlet`` byline.
+``Link``), ``Author`` (also ``By``; never taken for the outlet, otherwise dropped). The header
+counts only when every line before the first blank line is such a line. Header lines are not
+part of the document text. Without a header (or for fields it leaves out): the title is the first
+non-empty line (leading ``#`` removed); the date comes from a ``Published:``/``Date:``/
+``Updated:``/``Posted:`` line near the top, a dateline (``WASHINGTON, January 12, 2022 —``,
+``SEOUL, Jan. 20 (Yonhap) --``), or an ISO or "January 12, 2022" date on a short line near the
+top ("near the top": the first 15 non-empty lines).
+
+A date written without a year (``Published: March 4``, ``GENEVA, Mar. 3 —``) never takes the
+clock's year. It takes the year of the first full date in the top lines that it falls within 45
+days of once put in the year nearest that date (``Dec. 30`` beside ``Jan. 2, 2023`` is 2022), or
+of its own month written with a year there (``March 2024``). A full date further away (an accord
+of years ago) or further down the text lends nothing. Without such a year ``published`` stays
+unknown and ``published_text`` keeps the date as written (``March 4``, ``Dec. 30``, ``4 March``)
+for the run to place later. A weekday, a time or a month alone is no date, nor is a number
+dateutil would read as a year outside 1900–2099 ("at 2130 GMT"), nor a numeric day and month
+without a year (``03/04``).
+
+The outlet is the header's, else the first of these the text names, in this order:
+
+- an ``Outlet:``/``Source:``/``Publisher:`` line near the top;
+- a dateline's agency: ``SEOUL, Jan. 20 (Yonhap) --``, ``LONDON (Coastline News) —``;
+- a byline in the top or bottom 15 lines: ``By Ana Ruiz, Coastline News`` (also after several
+  names, ``By Ana Ruiz and Li Wei, Coastline News``), ``By ANA RUIZ | Coastline News``,
+  ``By Ana Ruiz — Coastline News``, ``By Ana Ruiz for Coastline News``, ``By Ana Ruiz
+  (Coastline News)``, ``By Reuters``, ``By Reuters staff``; without "By" (never on the title
+  line): ``Ana Ruiz — Coastline News``, ``Ana Ruiz | Coastline News``, ``Ana Ruiz, Coastline
+  News correspondent``, ``Ana Ruiz, Coastline News``;
+- a credit: ``Reporting by Ana Ruiz in Seoul for Coastline News; editing by …``;
+- a footer in the bottom 15 lines: ``© 2024 Coastline News``, ``Copyright Coastline News 2024.
+  All rights reserved.`` (``Ltd``, ``Inc`` and the like dropped), ``This article first appeared
+  in Coastline News`` (also "originally published on", "first published by", "republished
+  from").
+
+A role is no outlet and is cut from one: ``Staff Writer`` and ``Senior Correspondent`` name
+none, ``Reuters staff`` is Reuters, ``Coastline News correspondent`` is Coastline News. Nor is a
+section, beat or date (``World``, ``Politics``, ``Middle East``, ``March 4``), a picture credit
+(``Getty Images``), or a name signed as an author's. Where a byline leaves open whether words
+are a second author or an outlet (``By Ana Ruiz, Li Wei``), they are an outlet only when they
+read as one: a single word (``Reuters``), an outlet's word (``News``, ``Times``, ``Post``,
+``Herald``…), a leading ``The``, an acronym (``BBC``) or a domain. The same is asked of what is
+left before a role other than "staff" (``Washington correspondent`` is a beat), of a signature
+without "By" set off by a comma, and of a copyright holder (``© 2024 Ana Ruiz`` names none).
+Lines longer than 300 characters are prose and are not read for any of this. Nothing is
+guessed: when none of these names an outlet it stays unknown (a fetched page falls back to its
+host name).
+
+HTML pages: the outlet is ``<meta property="og:site_name">``, else the JSON-LD ``publisher``
+(its ``name``, a bare string, or the node its ``@id`` points to; in a list or an ``@graph``),
+else ``<meta name="application-name">``, else trafilatura's site name (other publisher tags; a
+``copyright`` tag is read as a footer), else the text as above, else the host name. The date
+comes from the markup, else from the text as above (with ``published_text``).
 
 Text is kept exactly as extracted, except that CRLF and CR become LF and a byte-order mark is
 dropped: every later offset points into it. Files are decoded as UTF-8 (a UTF-8 or UTF-16
@@ -49,6 +93,8 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import html as html_lib
+import json
 import os
 import re
 import stat
@@ -101,6 +147,8 @@ class TextMeta:
     title: str | None = None
     outlet: str | None = None
     published: dt.date | None = None
+    # The date as written when it gave no year and the text gave none either ("March 4").
+    published_text: str | None = None
     url: str | None = None
 
 
@@ -162,6 +210,7 @@ def ingest_text(
     title: str | None = None,
     outlet: str | None = None,
     published: dt.date | None = None,
+    published_text: str | None = None,
     count_tokens: CountTokens | None = None,
 ) -> Document:
     """Make a Document of ``text`` as it is (line endings normalised); InputError if empty."""
@@ -178,6 +227,7 @@ def ingest_text(
             path=path,
             outlet=outlet,
             published=published,
+            published_text=published_text if published is None else None,
             sha256=digest,
             tokens=counter(text),
             chars=len(text),
@@ -249,7 +299,44 @@ _HEADER_KEYS = {
     "author": "author",
     "by": "author",
 }
-_HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z]+):[ \t]*(?P<value>.*?)[ \t]*$")
+# The value is stripped in code: a lazy value before ``[ \t]*$`` rescans every run of blanks.
+_HEADER_LINE = re.compile(r"^(?P<key>[A-Za-z]{1,20}):(?P<value>.*)$")
+# Metadata sits near the top; look no further so a date in a quote deep down is not taken.
+_TOP_LINES = 15
+# Footers sit at the bottom: the last lines among the last this many characters.
+_TAIL_CHARS = 16_384
+# A byline, dateline, label or footer is short; a longer line is prose and is not read for them
+# (which also keeps every pattern below on a bounded string, whatever the size of the input).
+_LINE_CHARS = 300
+_SIGNATURE_CHARS = 120
+_NON_EMPTY_LINE = re.compile(r"^[^\S\n]*(\S[^\n]*)", re.M)
+
+
+def _top_lines(text: str) -> list[str]:
+    """The first ``_TOP_LINES`` non-empty lines, stripped; the rest of ``text`` is not visited."""
+    lines: list[str] = []
+    for match in _NON_EMPTY_LINE.finditer(text):
+        lines.append(match.group(1).rstrip())
+        if len(lines) == _TOP_LINES:
+            break
+    return lines
+
+
+def _bottom_lines(text: str) -> list[str]:
+    """The last ``_TOP_LINES`` non-empty lines that start within the last ``_TAIL_CHARS``
+    characters, stripped."""
+    start = max(0, len(text) - _TAIL_CHARS)
+    if start and text[start - 1] != "\n":
+        cut = text.find("\n", start)  # a partial line is no line: begin at the next one
+        if cut < 0:
+            return []
+        start = cut + 1
+    lines = [match.group(1).rstrip() for match in _NON_EMPTY_LINE.finditer(text, start)]
+    return lines[-_TOP_LINES:]
+
+
+# --- dates --------------------------------------------------------------------------------------
+
 _MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
     "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
@@ -262,19 +349,47 @@ _DATELINE = re.compile(
     r"^[A-Z][A-Z .'’-]{1,40}(?:, [A-Z][A-Za-z .]{1,30})?,\s+"
     + _MONTH
     + r"\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?\s*(?:\((?P<agency>[^()\n]{1,40})\)\s*)?"
-    r"(?:--|—|–|-)",
-    re.M,
+    r"(?:--|—|–|-)"
+)
+# A dateline without a date: ``LONDON (Coastline News) —``.
+_CITY_AGENCY = re.compile(
+    r"^[A-Z][A-Z .'’-]{1,40}(?:, [A-Z][A-Za-z .]{1,30})?[ \t]{0,3}"
+    r"\((?P<agency>[^()\n]{1,40})\)[ \t]{0,3}(?:--|—|–|-)"
 )
 _LONG_DATE = re.compile(r"\b" + _MONTH + r"\.?\s+(?P<day>\d{1,2}),\s*(?P<year>\d{4})\b")
 _ISO_DATE = re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b")
-_LABELLED = re.compile(r"^(?:Published|Updated|Date|Posted)(?: on)?\s*:?\s*(?P<value>.+)$", re.I)
-_OUTLET_LINE = re.compile(r"^(?:Outlet|Source|Publisher)\s*:\s*(?P<value>.+?)\s*$", re.I)
-_BYLINE = re.compile(r"^By [^,\n]{2,60},\s*(?P<outlet>[A-Z][\w .&'’-]{1,40}?)\s*$")
-_NOT_OUTLETS = re.compile(r"writer|reporter|correspondent|editor|staff|contributor", re.I)
+_DAY_MONTH_YEAR = re.compile(
+    r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?[ \t]{1,3}" + _MONTH + r"\b\.?,?[ \t]{1,3}(?P<year>\d{4})\b"
+)
+_MONTH_YEAR = re.compile(r"\b" + _MONTH + r"\b\.?,?[ \t]{1,3}(?P<year>\d{4})\b")
+_MONTH_DAY = re.compile(r"\b" + _MONTH + r"\b\.?[ \t]{1,3}(?P<day>\d{1,2})(?:st|nd|rd|th)?\b")
+_DAY_MONTH = re.compile(
+    r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?[ \t]{1,3}(?:of[ \t]{1,3})?" + _MONTH + r"\b\.?"
+)
+_LABELLED = re.compile(
+    r"^(?:Published|Updated|Date|Posted)\b(?: on)?[ \t]*:?[ \t]*(?P<value>\S.*)$", re.I
+)
 _DATE_WORDS = re.compile(r"\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
-# Metadata sits near the top; look no further so a date in a quote deep down is not taken.
-_TOP_LINES = 15
 _OTHER_WORDS_BESIDE_DATE = 3
+# Years a publication date can have: a four-digit number outside them is a time ("at 2130 GMT").
+_YEARS = range(1900, 2100)
+# dateutil fills what a value leaves out from a default: parsed against two defaults that differ
+# in year, month and day, a field it filled in shows as a difference. Both are leap years, so
+# that Feb. 29 parses.
+_DEFAULTS = (dt.datetime(4, 1, 1), dt.datetime(8, 2, 2))
+# A full date this close to a month and day written without a year is "the same time".
+_SAME_TIME_DAYS = 45
+# How far into each top line dates are looked for when a year is wanted.
+_CONTEXT_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class _Yearless:
+    """A month and day written without a year, and the words that wrote them."""
+
+    month: int
+    day: int
+    text: str
 
 
 def _make_date(year: int, month: int, day: int) -> dt.date | None:
@@ -288,8 +403,21 @@ def _month_number(name: str) -> int:
     return _MONTHS[name[:4].lower() if name[:4].lower() == "sept" else name[:3].lower()]
 
 
-def _parse_date(value: str) -> dt.date | None:
-    """A date from a header or labelled line: ISO first, then anything dateutil reads."""
+def _yearless_in(value: str) -> _Yearless | None:
+    """The first month-and-day ("March 4", "Dec. 30", "4 March") in ``value``."""
+    matches = [m for m in (_MONTH_DAY.search(value), _DAY_MONTH.search(value)) if m]
+    for match in sorted(matches, key=lambda m: m.start()):
+        month, day = _month_number(match["month"]), int(match["day"])
+        if _make_date(2000, month, day):  # a leap year: any day some year has
+            return _Yearless(month, day, " ".join(match.group(0).split()))
+    return None
+
+
+def _parse_date(value: str) -> dt.date | _Yearless | None:
+    """A date from a header or labelled line: ISO first, then anything dateutil reads that
+    writes a day, a month and a year. A month and day alone are ``_Yearless``: dateutil would
+    give them the clock's year. A weekday, a time or a month alone is no date."""
+    value = value[:_LINE_CHARS]
     iso = _ISO_DATE.search(value)
     if iso:
         found = _make_date(int(iso["year"]), int(iso["month"]), int(iso["day"]))
@@ -298,9 +426,462 @@ def _parse_date(value: str) -> dt.date | None:
     from dateutil import parser as date_parser
 
     try:
-        return date_parser.parse(value, fuzzy=True).date()
+        first, second = (date_parser.parse(value, fuzzy=True, default=d) for d in _DEFAULTS)
     except (ValueError, OverflowError):
+        pass
+    else:
+        if first.date() == second.date() and first.year in _YEARS:
+            return first.date()
+    return _yearless_in(value)
+
+
+def _dates_written(line: str) -> list[tuple[int, int, int | None]]:
+    """``(year, month, day)`` of each full date in ``line``, and ``(year, month, None)`` of each
+    month written with its year ("March 2024"), in the order they are written."""
+    found: list[tuple[int, tuple[int, int, int | None]]] = []
+    for pattern in (_LONG_DATE, _DAY_MONTH_YEAR):
+        for match in pattern.finditer(line):
+            date = (int(match["year"]), _month_number(match["month"]), int(match["day"]))
+            found.append((match.start(), date))
+    for match in _ISO_DATE.finditer(line):
+        found.append((match.start(), (int(match["year"]), int(match["month"]), int(match["day"]))))
+    for match in _MONTH_YEAR.finditer(line):
+        found.append((match.start(), (int(match["year"]), _month_number(match["month"]), None)))
+    found.sort(key=lambda item: item[0])
+    return [date for _, date in found if date[0] in _YEARS]
+
+
+def _nearest(month: int, day: int, to: dt.date) -> dt.date | None:
+    """``month``/``day`` in the year (``to``'s, the one before or the one after) nearest ``to``."""
+    options = [_make_date(year, month, day) for year in (to.year - 1, to.year, to.year + 1)]
+    dates = [option for option in options if option is not None]
+    return min(dates, key=lambda option: abs((option - to).days)) if dates else None
+
+
+def _year_from_context(found: _Yearless, lines: Sequence[str]) -> dt.date | None:
+    """``found`` in the year the top lines give: that of the first full date there which it
+    falls within ``_SAME_TIME_DAYS`` of, once put in the year nearest that date (Dec. 30 beside
+    Jan. 2, 2023 is in 2022), or of the same month written with a year ("March 2024"). A date
+    further away is about something else (an accord of years ago) and lends nothing; so does any
+    date below the top lines."""
+    for line in lines:
+        for year, month, day in _dates_written(line[:_CONTEXT_CHARS]):
+            if day is None:
+                same_month = _make_date(year, found.month, found.day)
+                if month == found.month and same_month:
+                    return same_month
+                continue
+            written = _make_date(year, month, day)
+            nearest = _nearest(found.month, found.day, written) if written else None
+            if written and nearest and abs((nearest - written).days) <= _SAME_TIME_DAYS:
+                return nearest
+    return None
+
+
+def _settle(found: dt.date | _Yearless, lines: Sequence[str]) -> tuple[dt.date | None, str | None]:
+    """``(published, published_text)``: a date stands; a date without a year takes its year
+    from ``lines``, else stays unknown and keeps its words."""
+    if isinstance(found, dt.date):
+        return found, None
+    dated = _year_from_context(found, lines)
+    return (dated, None) if dated else (None, found.text)
+
+
+def _full_date_in(text: str) -> dt.date | None:
+    """The first "January 20, 2022" or ISO date in ``text``."""
+    candidates: list[tuple[int, dt.date]] = []
+    long_date = _LONG_DATE.search(text)
+    if long_date:
+        found = _make_date(
+            int(long_date["year"]), _month_number(long_date["month"]), int(long_date["day"])
+        )
+        if found:
+            candidates.append((long_date.start(), found))
+    iso = _ISO_DATE.search(text)
+    if iso:
+        found = _make_date(int(iso["year"]), int(iso["month"]), int(iso["day"]))
+        if found:
+            candidates.append((iso.start(), found))
+    return min(candidates)[1] if candidates else None
+
+
+def _date_from_text(text: str, header: str | None = None) -> tuple[dt.date | None, str | None]:
+    """``(published, published_text)`` from a header's date value, else from the top of
+    ``text``: a labelled line, a dateline, or a short line that is mostly a full date."""
+    top_lines = _top_lines(text)
+    found = _parse_date(header) if header else None
+    if found is not None:
+        return _settle(found, top_lines)
+    for line in top_lines:
+        labelled = _LABELLED.match(line) if len(line) <= _LINE_CHARS else None
+        found = _parse_date(labelled["value"]) if labelled else None
+        if found is not None:
+            return _settle(found, top_lines)
+    for line in top_lines:
+        dateline = _DATELINE.match(line[:_LINE_CHARS])
+        if dateline:
+            month, day = _month_number(dateline["month"]), int(dateline["day"])
+            if dateline["year"]:
+                return _make_date(int(dateline["year"]), month, day), None
+            if not _make_date(2000, month, day):
+                return None, None
+            words = " ".join(line[dateline.start("month") : dateline.end("day")].split())
+            return _settle(_Yearless(month, day, words), top_lines)
+    for line in top_lines:
+        if len(line) > _LINE_CHARS:
+            continue
+        date = _full_date_in(line)
+        # Only a line that is mostly the date: a date inside a sentence is about something else.
+        if date and len(_DATE_WORDS.sub(" ", line).split()) <= _OTHER_WORDS_BESIDE_DATE:
+            return date, None
+    return None, None
+
+
+# --- outlets ------------------------------------------------------------------------------------
+
+_OUTLET_LINE = re.compile(r"^(?:Outlet|Source|Publisher)[ \t]*:[ \t]*(?P<value>\S.*)$", re.I)
+_BY = re.compile(r"^(?:By|BY)[ \t]+(?=\S)")
+_CREDIT = re.compile(
+    r"^\(?[ \t]*(?:Additional[ \t]+)?(?:Reporting|Reported|Writing|Written)[ \t]+by[ \t]+", re.I
+)
+_COPYRIGHT = re.compile(r"^(?:©|\([cC]\)|copyright\b)", re.I)
+_APPEARED = re.compile(
+    r"\b(?:(?:first|originally)[ \t]+(?:appeared|published|ran)|republished)"
+    r"[ \t]+(?:in|on|at|by|from)[ \t]+",
+    re.I,
+)
+# Between the parts of a byline: "|", a dash, or a spaced hyphen (never the one in "Jean-Paul").
+_DASH_OR_PIPE = re.compile(r"[ \t]*[|—–][ \t]*|[ \t]+--?[ \t]+")
+_INITIALISM = re.compile(r"^(?:[A-Z]\.){2,}$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,3}\.[a-z]{2,24}$")
+_COPYRIGHT_YEARS = re.compile(r"^\d{4}(?:[-–]\d{2,4})?[,.]?$")
+
+
+def _vocabulary(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+# A byline's role: cut from the end of an outlet ("Reuters staff"), never an outlet itself.
+_ROLE_NOUNS = _vocabulary(
+    "writer writers reporter reporters correspondent correspondents editor editors staff "
+    "contributor contributors columnist columnists journalist journalists producer producers "
+    "photographer photographers analyst analysts intern interns stringer stringers critic "
+    "critics commentator commentators blogger bloggers chief"
+)
+_ROLE_WORDS = _ROLE_NOUNS | _vocabulary(
+    "senior special contributing associate assistant deputy managing executive lead principal "
+    "junior freelance guest bureau desk wire at-large large"
+)
+# Sections, beats, regions and dates: "World", "Politics", "Middle East", "March 4".
+_SECTION_WORDS = _vocabulary(
+    "world politics political business economy economics economic finance markets money sport "
+    "sports opinion opinions technology tech science health culture arts entertainment "
+    "lifestyle life style travel food national nation international local metro foreign affairs "
+    "diplomatic diplomacy security defence defense military legal law justice courts crime "
+    "environment climate energy education features feature analysis commentary editorial "
+    "editorials letters video videos podcast podcasts live updates update breaking exclusive "
+    "interview explainer explained factbox timeline home latest top stories story section "
+    "investigations investigative data weather obituaries religion society global domestic "
+    "state city region regional asia europe africa americas america middle east west north "
+    "south latin pacific gulf arctic caribbean us u.s uk u.k eu un u.n white house capitol hill "
+    "congress parliament government elections election news media today updated published "
+    "posted edited january february march april may june july august september october "
+    "november december jan feb mar apr jun jul aug sep sept oct nov dec monday tuesday "
+    "wednesday thursday friday saturday sunday"
+)
+# Words that make a name read as an outlet's, where it might as well be a second author's.
+_OUTLET_WORDS = _vocabulary(
+    "news times post herald journal tribune gazette press daily weekly review courier observer "
+    "guardian telegraph chronicle report wire newswire media radio tv television network "
+    "broadcasting broadcast magazine monitor star mail express standard independent "
+    "bulletin dispatch record register sentinel examiner inquirer enquirer courant ledger "
+    "mirror globe online insider digest agency service newspaper newspapers leader advertiser "
+    "argus beacon banner echo pioneer voice recorder statesman citizen messenger "
+    "intelligencer spectator economist channel fm group publishing publications"
+)
+# Credits of pictures, not of the article.
+_PICTURE_WORDS = _vocabulary(
+    "image images photo photos photograph photographs photography pictures picture "
+    "shutterstock alamy istock getty"
+)
+_CONNECTORS = _vocabulary("of the and & de del des du la le el al da di dos das y")
+_NAME_PARTICLES = _vocabulary(
+    "de del della der den des du da di dos das van von la le el al bin bint ibn ter ten y"
+)
+_NAME_SUFFIXES = _vocabulary("jr sr ii iii iv phd md")
+_COMPANY_SUFFIXES = _vocabulary("ltd limited inc llc llp lp plc gmbh corp co s.a ag")
+_TRAILING_PUNCTUATION = ".,;:!?)”\"'’"
+
+
+def _word(token: str) -> str:
+    return token.strip(_TRAILING_PUNCTUATION + "(“‘").lower()
+
+
+def _is_name_token(token: str) -> bool:
+    """Capitalised ("Ruiz", "O'Neil", "Jean-Paul", "J."), or a particle ("de", "van")."""
+    return token[:1].isupper() or token.lower() in _NAME_PARTICLES
+
+
+def _person_like(name: str) -> bool:
+    """Two to five name-like words, none of them an outlet's, a role's or a section's."""
+    tokens = name.split()
+    if not 2 <= len(tokens) <= 5 or len(name) > 60:
+        return False
+    words = {_word(token) for token in tokens}
+    if words & (_OUTLET_WORDS | _ROLE_WORDS | _SECTION_WORDS | _CONNECTORS - _NAME_PARTICLES):
+        return False
+    return all(_is_name_token(token) for token in tokens) and tokens[0][:1].isupper()
+
+
+def _names(segment: str) -> list[str]:
+    """The names in "Ana Ruiz, Li Wei and Tom Hart"."""
+    parts = re.split(r",|;|[ \t]and[ \t]|[ \t]&[ \t]", segment)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def _signed_by(segment: str) -> bool:
+    """Whether ``segment`` is a list of people, perhaps with roles ("Ana Ruiz, Staff Writer")."""
+    names = _names(segment)
+    people = [name for name in names if _person_like(name)]
+    roles = [name for name in names if all(_word(token) in _ROLE_WORDS for token in name.split())]
+    return bool(people) and len(people) + len(roles) == len(names)
+
+
+def _strip_role(name: str) -> tuple[str, str | None]:
+    """``name`` without the role that ends it, and the role's last word: ``("Reuters",
+    "staff")`` for "Reuters staff", ``("", "correspondent")`` for "Senior Correspondent"."""
+    tokens = name.split()
+    if not tokens or _word(tokens[-1]) not in _ROLE_NOUNS:
+        return name, None
+    role = _word(tokens[-1])
+    # "Political Editor", "Middle East correspondent": the beat goes with the role, but not
+    # an outlet's word ("Coastline News correspondent" keeps "News").
+    beats = (_ROLE_WORDS | _SECTION_WORDS) - _OUTLET_WORDS
+    while tokens and _word(tokens[-1]) in beats:
+        tokens.pop()
+    return " ".join(tokens), role
+
+
+def _reads_as_outlet(tokens: Sequence[str], *, shouted: bool) -> bool:
+    """A name that reads as an outlet's, not a person's: an outlet word ("News", "Times"), a
+    leading "The", an acronym ("BBC"; not in a line written in capitals) or a domain."""
+    if any(_word(token) in _OUTLET_WORDS for token in tokens):
+        return True
+    if len(tokens) > 1 and tokens[0] == "The":
+        return True
+    if not shouted and any(
+        2 <= len(token.replace(".", "")) <= 5
+        and token.replace(".", "").isalpha()
+        and token.replace(".", "").isupper()
+        for token in tokens
+    ):
+        return True
+    return any(_DOMAIN.match(token) for token in tokens)
+
+
+# How sure a form is that the words it points at are an outlet's.
+_NAMED = 0  # "for Coastline News", "(Coastline News)", "first appeared in Coastline News"
+_LISTED = 1  # beside the author's name: one word ("Reuters") or a name that reads as an outlet's
+_READS = 2  # only a name that reads as an outlet's
+
+
+def _outlet_or_none(
+    name: str, level: int, *, authors: frozenset[str] = frozenset(), shouted: bool = False
+) -> str | None:
+    """``name`` as an outlet, or None when it is a role, a section, a date, a picture credit,
+    an author's own name, or (by ``level``) might as well be a person's."""
+    name = " ".join(name.split()).strip(" ,;:|—–-")
+    name, role = _strip_role(name)
+    if role is not None:
+        # "Reuters staff" is Reuters; "Washington correspondent" is a beat, not an outlet.
+        level = max(level, _LISTED if role == "staff" else _READS)
+    name = name.strip(" ,;:|—–-")
+    if name.startswith("the "):
+        name = name[4:]
+    tokens = name.split()
+    if not tokens or len(tokens) > 8 or len(name) > 60 or "/" in name or "@" in name:
         return None
+    for index, token in enumerate(tokens):
+        inner = 0 < index < len(tokens) - 1
+        if not (
+            token[:1].isupper()
+            or _DOMAIN.match(token)
+            or (token[:1].isdigit() and any(c.isalpha() for c in token))
+            or (index > 0 and token.isdigit())
+            or (inner and token.lower() in _CONNECTORS)
+        ):
+            return None
+    words = [_word(token) for token in tokens]
+    if any(word in _PICTURE_WORDS for word in words):
+        return None
+    content = [w for w in words if w not in _CONNECTORS and w not in _NAME_SUFFIXES]
+    if not content or all(w.isdigit() or w in _SECTION_WORDS | _ROLE_WORDS for w in content):
+        return None
+    if name.lower() in authors:
+        return None
+    if level == _LISTED and len(tokens) == 1:
+        return name
+    if level >= _LISTED and not _reads_as_outlet(tokens, shouted=shouted):
+        return None
+    return name
+
+
+def _name_at(text: str) -> str:
+    """The name that starts ``text``: capitalised words and the connectors between them, up to
+    the first other word or the end of a clause ("Coastline News on March 3." → "Coastline
+    News")."""
+    tokens = text.split()
+    if tokens and tokens[0] == "the":
+        tokens = tokens[1:]
+    name: list[str] = []
+    for token in tokens:
+        if token in {"—", "–", "-", "--", "|"} or token.startswith("("):
+            break
+        core = token if _INITIALISM.match(token) else token.rstrip(_TRAILING_PUNCTUATION)
+        if not core:
+            break
+        if not (
+            core[:1].isupper()
+            or _DOMAIN.match(core)
+            or (core[:1].isdigit() and any(c.isalpha() for c in core))
+            or (name and core.lower() in _CONNECTORS)
+        ):
+            break
+        name.append(core)
+        if core != token:  # "News." or "News,": the clause ends
+            break
+    while name and name[-1].lower() in _CONNECTORS:
+        name.pop()
+    return " ".join(name)
+
+
+def _byline_outlet(line: str, authors: frozenset[str], *, signature: bool = True) -> str | None:
+    """The outlet a byline names (see the module docstring for the forms); ``signature``:
+    also from a line without "By"."""
+    shouted = line.isupper()
+    by = _BY.match(line)
+    if by is None:
+        return _signature_outlet(line, authors, shouted) if signature else None
+    rest = line[by.end() :]
+    head, sep, tail = rest.partition(" for ")
+    if sep and _signed_by(head):
+        return _outlet_or_none(_name_at(tail), _NAMED, authors=authors, shouted=shouted)
+    head, sep, tail = rest.partition("(")
+    if sep and _signed_by(head.strip()):
+        inside = tail.partition(")")[0]
+        return _outlet_or_none(inside, _NAMED, authors=authors, shouted=shouted)
+    segments = [part for part in _DASH_OR_PIPE.split(rest) for part in part.split(",")]
+    segments = [segment.strip() for segment in segments if segment.strip()]
+    if not segments:
+        return None
+    first, later = segments[0], segments[1:]
+    if " and " in first or " & " in first or _person_like(first):
+        later = [segment for segment in later if not _person_like(segment)]
+    else:
+        later = [first, *later]  # "By Reuters", "By Reuters staff"
+    for segment in later:
+        found = _outlet_or_none(segment, _LISTED, authors=authors, shouted=shouted)
+        if found:
+            return found
+    return None
+
+
+def _signature_outlet(line: str, authors: frozenset[str], shouted: bool) -> str | None:
+    """A signature without "By": "Ana Ruiz — Coastline News", "Ana Ruiz | Coastline News",
+    "Ana Ruiz, Coastline News correspondent", "Ana Ruiz, Coastline News"."""
+    if len(line) > _SIGNATURE_CHARS:
+        return None
+    dashed = _DASH_OR_PIPE.split(line)
+    if len(dashed) > 1 and _signed_by(dashed[0].strip()):
+        for segment in dashed[1:]:
+            found = _outlet_or_none(segment, _LISTED, authors=authors, shouted=shouted)
+            if found:
+                return found
+        return None
+    head, sep, tail = line.rpartition(", ")
+    if sep and _signed_by(head):
+        return _outlet_or_none(tail, _READS, authors=authors, shouted=shouted)
+    return None
+
+
+def _credit_outlet(line: str, authors: frozenset[str]) -> str | None:
+    """ "Reporting by Ana Ruiz in Seoul for Coastline News; editing by …" → Coastline News."""
+    credit = _CREDIT.match(line)
+    if credit is None:
+        return None
+    clause = re.split(r"[;)]", line[credit.end() :], maxsplit=1)[0]
+    _, sep, tail = clause.partition(" for ")
+    return _outlet_or_none(_name_at(tail), _NAMED, authors=authors) if sep else None
+
+
+def _footer_outlet(line: str, authors: frozenset[str]) -> str | None:
+    """ "© 2024 Coastline News", "Copyright Coastline News 2024. All rights reserved.", "This
+    article first appeared in Coastline News"."""
+    if _COPYRIGHT.match(line):
+        tokens = line.split()
+        while tokens and (
+            _COPYRIGHT.match(tokens[0]) or _COPYRIGHT_YEARS.match(tokens[0]) or tokens[0] == "©"
+        ):
+            tokens = tokens[1:]
+        name = _name_at(" ".join(tokens)).split()
+        while name and _word(name[-1]) in _COMPANY_SUFFIXES:
+            name.pop()
+        # A person may hold the copyright too: "© 2024 Ana Ruiz" names no outlet.
+        return _outlet_or_none(" ".join(name), _LISTED, authors=authors)
+    appeared = _APPEARED.search(line)
+    if appeared:
+        return _outlet_or_none(_name_at(line[appeared.end() :]), _NAMED, authors=authors)
+    return None
+
+
+def _authors_in(lines: Sequence[str], given: str | None) -> frozenset[str]:
+    """The names signed in bylines (and a header's ``Author:``), lowercased."""
+    found = set(_names(given or ""))
+    for line in lines:
+        by = _BY.match(line) if len(line) <= _LINE_CHARS else None
+        if by:
+            head = _DASH_OR_PIPE.split(line[by.end() :])[0]
+            head = head.partition(" for ")[0].partition("(")[0]
+            found.update(name for name in _names(head) if _person_like(name))
+    return frozenset(name.lower() for name in found)
+
+
+def _outlet_from_text(text: str, author: str | None = None) -> str | None:
+    """The outlet the text names, by the forms and in the order of the module docstring."""
+    top_lines = _top_lines(text)
+    top = [line for line in top_lines if len(line) <= _LINE_CHARS]
+    for line in top:
+        labelled = _OUTLET_LINE.match(line)
+        if labelled:
+            return labelled["value"].strip()
+    for line in top_lines:
+        head = line[:_LINE_CHARS]
+        dateline = _DATELINE.match(head) or _CITY_AGENCY.match(head)
+        agency = dateline["agency"] if dateline else None
+        found = _outlet_or_none(agency, _NAMED) if agency else None
+        if found:
+            return found  # else "(AP Photo/…)": a byline may still name it
+    bottom = [line for line in _bottom_lines(text) if len(line) <= _LINE_CHARS]
+    authors = _authors_in(top + bottom, author)
+    # The first line is the title: "Kim Jong Un — The Man Behind the Missiles" is signed by no
+    # one, so it is read only for a "By" line.
+    title = top_lines[0] if top_lines else None
+    for line in top + bottom:
+        found = _byline_outlet(line, authors, signature=line != title)
+        if found:
+            return found
+    for line in bottom + top:
+        found = _credit_outlet(line, authors)
+        if found:
+            return found
+    for line in reversed(bottom):
+        found = _footer_outlet(line, authors)
+        if found:
+            return found
+    return None
+
+
+# --- plain-text files ---------------------------------------------------------------------------
 
 
 def _split_header(text: str) -> tuple[dict[str, str], str]:
@@ -312,7 +893,7 @@ def _split_header(text: str) -> tuple[dict[str, str], str]:
         match = _HEADER_LINE.match(line)
         if match is None or match["key"].lower() not in _HEADER_KEYS:
             return {}, text
-        fields.setdefault(_HEADER_KEYS[match["key"].lower()], match["value"])
+        fields.setdefault(_HEADER_KEYS[match["key"].lower()], match["value"].strip(" \t"))
     return fields, rest.lstrip("\n") if sep else ""
 
 
@@ -336,74 +917,15 @@ def _first_line_title(text: str) -> str | None:
     return lines[0] if lines else None
 
 
-def _full_date_in(text: str) -> dt.date | None:
-    """The first "January 20, 2022" or ISO date anywhere in ``text``."""
-    candidates: list[tuple[int, dt.date]] = []
-    long_date = _LONG_DATE.search(text)
-    if long_date:
-        found = _make_date(
-            int(long_date["year"]), _month_number(long_date["month"]), int(long_date["day"])
-        )
-        if found:
-            candidates.append((long_date.start(), found))
-    iso = _ISO_DATE.search(text)
-    if iso:
-        found = _make_date(int(iso["year"]), int(iso["month"]), int(iso["day"]))
-        if found:
-            candidates.append((iso.start(), found))
-    return min(candidates)[1] if candidates else None
-
-
-def _date_from_text(text: str) -> dt.date | None:
-    top_lines = [line.strip() for line in text.split("\n") if line.strip()][:_TOP_LINES]
-    for line in top_lines:
-        labelled = _LABELLED.match(line)
-        if labelled:
-            found = _parse_date(labelled["value"])
-            if found:
-                return found
-    top = "\n".join(top_lines)
-    dateline = _DATELINE.search(top)
-    if dateline:
-        month, day = _month_number(dateline["month"]), int(dateline["day"])
-        if dateline["year"]:
-            return _make_date(int(dateline["year"]), month, day)
-        elsewhere = _full_date_in(text)
-        if elsewhere:
-            return _make_date(elsewhere.year, month, day)
-        return None
-    for line in top_lines:
-        found = _full_date_in(line)
-        # Only a line that is mostly the date: a date inside a sentence is about something else.
-        if found and len(_DATE_WORDS.sub(" ", line).split()) <= _OTHER_WORDS_BESIDE_DATE:
-            return found
-    return None
-
-
-def _outlet_from_text(text: str) -> str | None:
-    top_lines = [line.strip() for line in text.split("\n") if line.strip()][:_TOP_LINES]
-    for line in top_lines:
-        labelled = _OUTLET_LINE.match(line)
-        if labelled:
-            return labelled["value"]
-    dateline = _DATELINE.search("\n".join(top_lines))
-    if dateline and dateline["agency"]:
-        return dateline["agency"].strip()
-    for line in top_lines:
-        byline = _BYLINE.match(line)
-        if byline and not _NOT_OUTLETS.search(byline["outlet"]):
-            return byline["outlet"]
-    return None
-
-
 def parse_plain_text(raw: str) -> tuple[str, TextMeta]:
     """Split a plain-text article into its text and metadata (see the module docstring)."""
     fields, text = _split_header(normalize_text(raw))
-    published = _parse_date(fields["published"]) if fields.get("published") else None
+    published, published_text = _date_from_text(text, fields.get("published") or None)
     meta = TextMeta(
         title=fields.get("title") or _first_line_title(text),
-        outlet=fields.get("outlet") or _outlet_from_text(text),
-        published=published or _date_from_text(text),
+        outlet=fields.get("outlet") or _outlet_from_text(text, fields.get("author")),
+        published=published,
+        published_text=published_text,
         url=fields.get("url") or None,
     )
     return text, meta
@@ -411,12 +933,112 @@ def parse_plain_text(raw: str) -> tuple[str, TextMeta]:
 
 # --- HTML -------------------------------------------------------------------------------------
 
+# Tags and their attributes are read with bounded patterns: a page of any size scans in one pass.
+_META_TAG = re.compile(r"<meta\b([^<>]{0,2000})>", re.I)
+_SCRIPT_TAG = re.compile(r"<script\b([^<>]{0,1000})>", re.I)
+_SCRIPT_END = re.compile(r"</script", re.I)
+_ATTRIBUTE = re.compile(
+    r"""([A-Za-z_:.-]{1,60})[ \t\n]{0,20}=[ \t\n]{0,20}(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))"""
+)
+# JSON-LD blocks and nodes read, at most: a page is not a database.
+_JSON_LD_BLOCKS = 20
+_JSON_LD_NODES = 200
+
 
 def _host_outlet(url: str | None) -> str | None:
     if not url:
         return None
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.") or None
+
+
+def _attributes(tag: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for match in _ATTRIBUTE.finditer(tag):
+        value = next((group for group in match.groups()[1:] if group is not None), "")
+        found.setdefault(match.group(1).lower(), html_lib.unescape(value))
+    return found
+
+
+def _site_name(value: Any) -> str | None:
+    """A site name as markup writes it, spaces tidied; None for anything else."""
+    if not isinstance(value, str):
+        return None
+    name = " ".join(value.split())
+    if not name or len(name) > 100 or name.lower().startswith(("http://", "https://")):
+        return None
+    return name
+
+
+def _json_ld_nodes(html: str) -> list[dict[str, Any]]:
+    """The objects of the page's JSON-LD blocks, ``@graph`` members included, in page order."""
+    nodes: list[dict[str, Any]] = []
+    blocks = 0
+    for tag in _SCRIPT_TAG.finditer(html):
+        if "ld+json" not in tag.group(1).lower():
+            continue
+        end = _SCRIPT_END.search(html, tag.end())
+        if end is None:
+            break
+        try:
+            data = json.loads(html[tag.end() : end.start()], strict=False)
+        except (ValueError, RecursionError):
+            data = None
+        for node in data[:_JSON_LD_NODES] if isinstance(data, list) else [data]:
+            if isinstance(node, dict):
+                nodes.append(node)
+                graph = node.get("@graph")
+                if isinstance(graph, list):
+                    nodes.extend(item for item in graph[:_JSON_LD_NODES] if isinstance(item, dict))
+        blocks += 1
+        if blocks == _JSON_LD_BLOCKS or len(nodes) >= _JSON_LD_NODES:
+            break
+    return nodes[:_JSON_LD_NODES]
+
+
+def _json_ld_publisher(html: str) -> str | None:
+    """The name of the first JSON-LD ``publisher``: an object with a ``name``, a bare string,
+    or a reference by ``@id`` to another node of the page."""
+    nodes = _json_ld_nodes(html)
+    by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
+    for node in nodes:
+        publisher = node.get("publisher")
+        if isinstance(publisher, list):
+            publisher = publisher[0] if publisher else None
+        reference = publisher.get("@id") if isinstance(publisher, dict) else None
+        if isinstance(publisher, dict) and "name" not in publisher and isinstance(reference, str):
+            publisher = by_id.get(reference, publisher)
+        name = _site_name(publisher.get("name") if isinstance(publisher, dict) else publisher)
+        if name:
+            return name
+    return None
+
+
+def _markup_outlet(html: str) -> str | None:
+    """The outlet the page's markup names: ``og:site_name``, then JSON-LD ``publisher``, then
+    ``<meta name="application-name">``."""
+    application: str | None = None
+    for tag in _META_TAG.finditer(html):
+        attributes = _attributes(tag.group(1))
+        key = (attributes.get("property") or attributes.get("name") or "").lower()
+        if key == "og:site_name":
+            name = _site_name(attributes.get("content"))
+            if name:
+                return name
+        elif key == "application-name" and application is None:
+            application = _site_name(attributes.get("content"))
+    return _json_ld_publisher(html) or application
+
+
+def _trafilatura_site_name(extracted: Any, url: str | None) -> str | None:
+    """trafilatura's site name, tidied: its fallback to the URL's host keeps the port, ours
+    (below) does not; a ``copyright`` tag's "© 2024 Coastline News" is Coastline News."""
+    name = _site_name(str(extracted.sitename)) if extracted.sitename else None
+    if name and url and name == urlsplit(url).netloc:
+        return None
+    if name and _COPYRIGHT.match(name):
+        return _footer_outlet(name, frozenset())
+    return name
 
 
 def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
@@ -444,19 +1066,27 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
     text = "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
     if len(text.split()) < MIN_HTML_WORDS:
         text = ""
-    published = None
+    published: dt.date | None = None
+    published_text: str | None = None
     if extracted.date:
         try:
             published = dt.date.fromisoformat(str(extracted.date)[:10])
         except ValueError:
             published = None
-    sitename = str(extracted.sitename).strip() if extracted.sitename else None
-    if sitename and url and sitename == urlsplit(url).netloc:
-        sitename = None  # trafilatura's own fallback keeps the port; ours below does not
+    if published is None:
+        published, published_text = _date_from_text(text)
+    outlet = (
+        _markup_outlet(html)
+        or _trafilatura_site_name(extracted, url)
+        or _outlet_from_text(text)
+        or _host_outlet(url)
+        or _host_outlet(extracted.url)
+    )
     return text, TextMeta(
         title=str(extracted.title).strip() if extracted.title else None,
-        outlet=sitename or _host_outlet(url) or _host_outlet(extracted.url),
-        published=published or _date_from_text(text),
+        outlet=outlet,
+        published=published,
+        published_text=published_text,
         url=url or (str(extracted.url) if extracted.url else None),
     )
 
@@ -719,6 +1349,7 @@ def _document_from_markup(
         title=meta.title,
         outlet=outlet,
         published=meta.published,
+        published_text=meta.published_text,
         count_tokens=count_tokens,
     )
 

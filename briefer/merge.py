@@ -1,50 +1,68 @@
-"""Merge: the same event from several chunks and outlets becomes one record, conflicts kept.
+"""Merge: one mechanism decides which records report the same event, within an article and
+across chunks, outlets and days; values that disagree are kept as conflicts, values that change
+over days as updates.
 
 Events
 ------
 Candidates come from **blocking**, never from all pairs. Every event is indexed under
 ``(quad class, day, actor, word)`` for each canonical actor or target it names and each word of
-its summary and evidence; an event looks up only its ``RARE_TOKENS`` rarest summary words and
-rarest evidence words (rarest across the input: names, places, programmes), so two reports
-are compared when they share the quad class, an actor and a distinctive word, within the date
-window. Frequent words never open a block of the whole day, which keeps the work near-linear:
+its summary and evidence, and under ``(quad class, actor, word)`` whatever its date; an event
+looks up only its ``RARE_TOKENS`` rarest words (names, places, programmes), so two reports are
+compared when they share the quad class, an actor and a distinctive word, within a date window:
 
-* day-precision dates compare within **1 day**; when either date is coarser than a day
-  (week, month, year, unknown precision) the window is **3 days**;
-* an event with **no date** compares only with other undated events (same quad class, a shared
-  actor): an undated report cannot be placed against a dated one, so joining it would be a guess.
+* day-precise dates compare within **1 day**; dates coarser than a day within **3 days**;
+* **ongoing** events (a strike, a siege, talks, a blockade, an evacuation, or words saying it
+  goes on: "entered its second day", "continued") within **7 days**;
+* an undated event compares with dated and undated ones alike, but joins only on a strong match.
 
-A candidate pair is then scored:
+Counts of the same thing (a quantity kind) also block, by type, day and the states involved, so
+outlets that word one designation differently still meet.
 
-* ``text`` = the larger of the token-set Jaccard similarities of the summaries and of the
-  evidence quotes (lower-cased words, stop words and numbers removed, plural/past endings cut);
-* ``actors`` = Jaccard similarity of the actor-and-target sets: canonical names and their
-  countries, so a ministry and its state share something.
+A candidate pair is scored with ``text`` (the largest token-set Jaccard similarity between the
+summaries, the evidence quotes, or one's summary and the other's evidence; stop words and numbers
+left out, plural and past endings cut) and ``actors`` (Jaccard of the actors' and targets'
+canonical names and their countries). Two records are **never** one event when:
 
-Two records are the same event when ``text >= MATCH_TEXT`` (``MATCH_TEXT_OTHER_TYPE`` when the
-types differ within the quad class) and neither is negated while the other is not, or when they
-match **structurally**: same type, same day (both day-precise), actors overlapping by at least
-``CONFLICT_ACTORS`` and a count of the same kind ("people sanctioned"): outlets word one
-designation differently, and the words alone would keep the reports apart. What is counted is
-also a blocking key, so such reports meet as candidates. When they
-**differ** on a value — a quantity of the same kind, the place, or the day of a day-precise
-date — the rule is:
+* their types differ outside one quad class, or one is negated and the other is not;
+* they act on **different targets**: both name their targets by distinctive proper names ("Belavia",
+  "Belaruskali") and neither record's text mentions the other's (sanctions on two targets on one
+  day are two events);
+* they come from **one source** and differ on a value (a count that cannot be the same, the place,
+  or the day): one article does not contradict itself, so two launches it reports at two places
+  are two launches.
 
-* from the **same source**: always two events (two launches on one day with different counts
-  or places are two launches; one article does not contradict itself);
-* from **different sources**: one event with a conflict only when the similarity is high
-  (``text >= CONFLICT_TEXT`` and ``actors >= CONFLICT_ACTORS``), e.g. "five people sanctioned"
-  and "six people sanctioned" told of the same designation by two outlets; otherwise two.
+Otherwise they are one event when ``text >= MATCH_TEXT`` (``MATCH_TEXT_OTHER_TYPE`` across types
+of one quad class; ``SAME_SOURCE_TEXT`` within one source, or shared evidence; ``UNDATED_TEXT``
+when one has no date) and the actors overlap, or **structurally**: same type, same day (or both in
+one ongoing window), actors overlapping by ``CONFLICT_ACTORS``, and a count of the same thing or a
+named target in common. Records from different sources that differ on a value join only on
+``text >= CONFLICT_TEXT`` with overlapping actors, or structurally. Clusters are built with
+union-find, best pairs first; a union is refused when it would bring together two records that may
+not be one event (the rules above), so they hold transitively.
 
-Clusters are built with union-find, pairs taken best first; a union is refused when it would put
-two records of one source that differ on a value into one cluster, so the same-source rule holds
-transitively.
+Values: conflicts and updates
+-----------------------------
+Each quantity is read from its own words as an interval ("at least 12" is [12, ∞), "about 3,000"
+is [2,700, 3,300], "between 30 and 40" is [30, 40]); two values **disagree** only when their
+intervals do not meet. A count of something that accumulates (deaths, evacuations, ships waiting,
+cancelled trains, anything in an ongoing event, or a count whose words give its own day: "65 by
+Tuesday") holds for a day: the day its words give, else the day its article was published. Within
+one event and one kind of count:
+
+* values that disagree **on the same day** (or, for a fixed count such as "people sanctioned",
+  at all) are a **conflict**: every value kept with its sources, never an average;
+* values on **different days** that differ are an **update**: each value with its day, in order.
+
+A date conflict is kept only for events that are not ongoing: outlets disagreeing on the day one
+thing happened, not a story that ran for two days. The value shown is the latest day's, and within a
+day the one most sources give.
 
 Stances
 -------
-Grouped by the holder's canonical name; two stances merge when one quote contains the other
-(whitespace and case normalised) or when the topics match and the claims are near-identical
-(``STANCE_CLAIM`` Jaccard).
+Grouped by the holder's canonical name. Two stances are one position only with the same polarity,
+and either quotes that contain one another or topics that match (``STANCE_TOPIC``) with similar
+claims. A holder on two sides of one question is shown twice; a later, different position of a
+holder on the same question carries the earlier one in ``changed_from``.
 
 Corroboration
 -------------
@@ -57,11 +75,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from briefer.countries import codes_for
 from briefer.models import (
     Actor,
     Conflict,
@@ -71,9 +91,13 @@ from briefer.models import (
     Evidence,
     MergedEvent,
     MergedStance,
+    PositionChange,
     Quantity,
     StanceRecord,
+    Update,
+    UpdateValue,
 )
+from briefer.numbers import NUMBER_WORDS, find_numbers
 
 __all__ = [
     "CONFLICT_ACTORS",
@@ -81,8 +105,11 @@ __all__ = [
     "MATCH_TEXT",
     "MATCH_TEXT_OTHER_TYPE",
     "RARE_TOKENS",
+    "SAME_SOURCE_TEXT",
     "STANCE_CLAIM",
+    "STANCE_TOPIC",
     "SYNDICATION_JACCARD",
+    "UNDATED_TEXT",
     "MergeResult",
     "merge_records",
     "outlet_groups",
@@ -91,16 +118,20 @@ __all__ = [
 
 MATCH_TEXT = 0.3
 MATCH_TEXT_OTHER_TYPE = 0.5
+SAME_SOURCE_TEXT = 0.5
+UNDATED_TEXT = 0.45
 CONFLICT_TEXT = 0.4
 CONFLICT_ACTORS = 0.5
-STANCE_CLAIM = 0.8
+STANCE_TOPIC = 0.5
+STANCE_CLAIM = 0.3
 SYNDICATION_JACCARD = 0.8
 
 RARE_TOKENS = 3
 DAY_WINDOW = 1
+IMPRECISE_WINDOW = 3
+ONGOING_WINDOW = 7
 # Largest block of same-type, same-day records counting the same thing that is still walked.
 MAX_COUNTED_BLOCK = 32
-IMPRECISE_WINDOW = 3
 
 _SHINGLE = 5
 _MINHASH_PERMS = 64
@@ -112,17 +143,65 @@ _STOP = frozenset(
     their them they he she his her said says say also than then there here not no new more
     most other such both all any some would will could can may might should must""".split()  # noqa: SIM905
 )
-# Number words are left out like digits: outlets that disagree on a count still tell one story.
-_NUMBER_WORDS = frozenset(
-    [
-        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-        "eighteen", "nineteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand",
-        "million", "billion", "dozen", "dozens", "hundreds", "thousands", "millions",
-    ]
-)  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+_PROPER = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*\b")
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, "unknown": 4}
+
+# Words that describe a target without naming it: they neither match nor tell targets apart.
+_GENERIC_NAMES = frozenset(
+    """government ministry minister department office agency authority authorities council
+    committee court party union forces force army navy police military officials official
+    nationals national people firms firm company companies group groups state states republic
+    democratic united federal central north south east west new the of and for people's
+    international bank airline airlines mission embassy administration regime president
+    leaders leader members member""".split()  # noqa: SIM905
+)
+# Counts that name who or what is counted without telling one count from another.
+_GENERIC_KINDS = frozenset(
+    [
+        "people",
+        "person",
+        "persons",
+        "number",
+        "total",
+        "figure",
+        "count",
+        "members",
+        "individuals",
+        "units",
+    ]
+)
+# Words for the same counted thing: each group's words are one kind of count.
+_SYNONYM_GROUPS = (
+    "ship ships vessel vessels boat boats tanker tankers freighter freighters",
+    "dead death deaths killed kill fatalities died toll bodies",
+    "injured injuries wounded hurt",
+    "worker workers employee employees staff dockworker dockworkers striker strikers",
+    "protester protesters demonstrator demonstrators marcher marchers crowd",
+    "troop troops soldier soldiers",
+    "missile missiles rocket rockets projectile projectiles",
+    "family families household households",
+    "detained detainees arrested arrests detention detentions",
+    "train trains service services",
+    "tractor tractors vehicle vehicles truck trucks lorries",
+)
+_KIND_SYNONYMS: dict[str, str] = {}  # stem -> its group's first stem, filled once _stem exists
+# Durative events: they go on over days, so reports days apart are one event.
+_ONGOING_WORDS = re.compile(
+    r"\b(?:strikes?|walk-?outs?|stoppages?|siege|besieg\w*|blockad\w*|sit-ins?|occupation|"
+    r"stand-?off|offensive|talks|negotiations?|evacuat\w*|drills|exercises|encircl\w*|"
+    r"continu\w*|ongoing|entered\s+(?:its|a|the)\s+\w+\s+(?:day|week)|"
+    r"(?:second|third|fourth|fifth|sixth|seventh)\s+(?:straight\s+)?day|still\s+under|"
+    r"for\s+a\s+\w+\s+day)\b",
+    re.IGNORECASE,
+)
+# Counts that accumulate, so two days' figures are an update, not a disagreement.
+_ACCUMULATING = re.compile(
+    r"\b(?:dead|deaths?|killed|toll|fatalit\w*|injur\w*|wounded|casualt\w*|evacuat\w*|"
+    r"displaced|missing|trapped|stranded|rescued|affected|waiting|idle|cancel\w*|"
+    r"so\s+far|rose|risen|climbed|reached|now)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -145,11 +224,16 @@ def _stem(word: str) -> str:
     return word
 
 
+for _group in _SYNONYM_GROUPS:
+    _words = _group.split()
+    _KIND_SYNONYMS.update({_stem(w): _stem(_words[0]) for w in _words})
+
+
 def _content_tokens(text: str) -> frozenset[str]:
     return frozenset(
         _stem(w)
         for w in (m.group(0).lower() for m in _WORD.finditer(text))
-        if w not in _STOP and w not in _NUMBER_WORDS
+        if w not in _STOP and w not in NUMBER_WORDS
     )
 
 
@@ -163,8 +247,17 @@ def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _quantity_kind(kind: str) -> str:
-    return " ".join(_stem(w) for w in _norm(kind).split())
+def _proper_tokens(names: Iterable[str]) -> frozenset[str]:
+    """The distinctive proper names in ``names``: capitalised words that are neither generic
+    ("Ministry", "Airlines") nor the name of a state ("Belarusian")."""
+    out = set()
+    for name in names:
+        for match in _PROPER.finditer(name):
+            word = match.group(0).strip("'’-").lower().removesuffix("'s").removesuffix("’s")
+            if len(word) < 3 or word in _GENERIC_NAMES or word in _STOP or codes_for(word):
+                continue
+            out.add(_stem(word))
+    return frozenset(out)
 
 
 # --- union-find -------------------------------------------------------------------------------
@@ -270,6 +363,178 @@ def outlet_groups(documents: Sequence[Document]) -> dict[str, str]:
     return {sid: ids[uf.find(i)] for i, sid in enumerate(ids)}
 
 
+# --- quantities -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Observation:
+    """One count as one record gives it: what is counted, the interval its words stand for, and
+    the day it holds for (None for a fixed count)."""
+
+    kind: _Kind
+    label: str
+    quantity: Quantity
+    low: float
+    high: float
+    source_id: str
+    accumulates: bool
+    as_of: int | None
+
+
+def _counted_words(text: str) -> str:
+    """The words right after the number in a quantity's text: what it counts ("five North
+    Koreans" → "North Koreans"; "12 people were killed" → "people")."""
+    numbers = find_numbers(text)
+    after = text[numbers[-1].end :] if numbers else text
+    words: list[str] = []
+    for match in _WORD.finditer(after):
+        word = match.group(0).lower()
+        if word in _STOP or len(words) == 3:
+            break
+        words.append(match.group(0))
+    return " ".join(words)
+
+
+# Words for what happened to what is counted ("killed", "evacuated", "waiting"), as opposed
+# to what is counted ("soldiers", "families", "ships").
+_ACTION = re.compile(r"\w{3,}(?:ed|ing)$")
+_ACTION_WORDS = frozenset(
+    """dead toll died deaths death killed fatalities injured wounded hurt missing
+    detained arrested held seized fired launched evacuated displaced trapped stranded
+    cancelled canceled waiting idle rescued sanctioned designated expelled deployed
+    affected imposed frozen froze pledged taken stolen""".split()  # noqa: SIM905
+)
+
+
+# Nouns for people: "people" (which says only that) may count any of them.
+_PERSON_NOUNS = frozenset(
+    """person civilian troop worker protester famili resident refugee migrant child children
+    women men officer journalist dead victim passenger student prisoner hostage detain crew
+    national member citizen volunteer fighter militant rebel diplomat official employe
+    individual adult pensioner farmer fisherman fishermen sailor""".split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a count counts: its head noun ("families"), the other things it names ("in
+    shelters"), and what happened to them ("evacuated")."""
+
+    head: str | None
+    things: frozenset[str]
+    actions: frozenset[str]
+
+    def same(self, other: _Kind) -> bool:
+        """One kind of count: the heads agree (one may be "people" for any people), neither
+        names a thing the other does not (one's things a part of the other's: "ships" and
+        "ships at anchor"), and what happened agrees."""
+        if not (self.head or self.things or self.actions):
+            return False
+        if not (other.head or other.things or other.actions):
+            return False
+        if self.head and other.head and not _heads_agree(self, other):
+            return False
+        things = (
+            not self.things
+            or not other.things
+            or _part_of(self.things, other.things)
+            or _part_of(other.things, self.things)
+        )
+        actions = not self.actions or not other.actions or bool(self.actions & other.actions)
+        return things and actions
+
+
+def _heads_agree(a: _Kind, b: _Kind) -> bool:
+    """The same head, or one's head named among the other's words ("North Koreans" and
+    "North Korean nationals"), or "people" for a kind of people ("people" and "civilians")."""
+    if a.head == b.head or a.head in b.things or b.head in a.things:
+        return True
+    return (a.head == "person" and b.head in _PERSON_NOUNS) or (
+        b.head == "person" and a.head in _PERSON_NOUNS
+    )
+
+
+def _part_of(a: frozenset[str], b: frozenset[str]) -> bool:
+    return all(
+        any(x == y or (len(x) >= 4 and len(y) >= 4 and (x in y or y in x)) for y in b) for x in a
+    )
+
+
+def _token(word: str) -> str:
+    return _KIND_SYNONYMS.get(_stem(word), _stem(word))
+
+
+def _head(counted: str) -> str | None:
+    """The head noun of the counted words: the last that is not generic ("crew members" is
+    crew), else "person" for "people"; None when nothing is named."""
+    words = [w.lower() for w in _WORD.findall(counted) if w.lower() not in NUMBER_WORDS]
+    named = [w for w in words if _token(w) not in _GENERIC_KINDS and w not in _GENERIC_KINDS]
+    if named:
+        return _token(named[-1])
+    return "person" if words else None
+
+
+def _kind_of(quantity: Quantity) -> _Kind:
+    counted = _counted_words(quantity.text)
+    things: set[str] = set()
+    actions: set[str] = set()
+    for match in _WORD.finditer(f"{quantity.kind} {counted}"):
+        word = match.group(0).lower()
+        if word in _STOP or word in NUMBER_WORDS:
+            continue
+        token = _token(word)
+        if token in _GENERIC_KINDS or word in _GENERIC_KINDS:
+            continue
+        if word in _ACTION_WORDS or _ACTION.search(word):
+            actions.add(token)
+        else:
+            things.add(token)
+    return _Kind(_head(counted), frozenset(things), frozenset(actions))
+
+
+def _interval(quantity: Quantity) -> tuple[float, float]:
+    """The interval the quantity's own words give for its value ([v, v] when they give none)."""
+    value = quantity.value
+    for number in find_numbers(quantity.text):
+        if math.isclose(number.value, value, rel_tol=1e-9, abs_tol=1e-9):
+            return number.low, number.high
+    return value, value
+
+
+def _meet(a: _Observation, b: _Observation) -> bool:
+    return a.low <= b.high and b.low <= a.high
+
+
+def _observations(
+    record: EventRecord, ongoing: bool, published: dict[str, int | None]
+) -> list[_Observation]:
+    out = []
+    for q in record.quantities:
+        accumulates = (
+            ongoing or q.date is not None or bool(_ACCUMULATING.search(q.kind + " " + q.text))
+        )
+        as_of = None
+        if accumulates:
+            day = q.date.toordinal() if q.date else published.get(record.source_id)
+            if day is None and record.date is not None and record.date_precision == "day":
+                day = record.date.toordinal()
+            as_of = day
+        low, high = _interval(q)
+        out.append(
+            _Observation(
+                kind=_kind_of(q),
+                label=q.kind,
+                quantity=q,
+                low=low,
+                high=high,
+                source_id=record.source_id,
+                accumulates=accumulates,
+                as_of=as_of,
+            )
+        )
+    return out
+
+
 # --- events -----------------------------------------------------------------------------------
 
 
@@ -278,27 +543,38 @@ class _EventFeatures:
     record: EventRecord
     summary: frozenset[str]
     evidence: frozenset[str]
+    text: frozenset[str]
     actors: frozenset[str]
-    quantities: dict[str, frozenset[float]]
-    location: str | None
+    target_names: frozenset[str]
+    observations: list[_Observation]
+    location: frozenset[str] | None
     day: int | None
+    ongoing: bool
     window: int
 
 
-def _features(record: EventRecord) -> _EventFeatures:
-    quantities: dict[str, set[float]] = defaultdict(set)
-    for q in record.quantities:
-        quantities[_quantity_kind(q.kind)].add(q.value)
+def _is_ongoing(record: EventRecord) -> bool:
+    text = " ".join([record.summary, *(e.quote for e in record.evidence)])
+    return _ONGOING_WORDS.search(text) is not None
+
+
+def _features(record: EventRecord, published: dict[str, int | None]) -> _EventFeatures:
+    ongoing = _is_ongoing(record)
     precise = record.date_precision == "day"
+    summary = _content_tokens(record.summary)
+    evidence = _content_tokens(" ".join(e.quote for e in record.evidence))
     return _EventFeatures(
         record=record,
-        summary=_content_tokens(record.summary),
-        evidence=_content_tokens(" ".join(e.quote for e in record.evidence)),
+        summary=summary,
+        evidence=evidence,
+        text=summary | evidence,
         actors=_actor_keys((*record.actors, *record.targets)),
-        quantities={k: frozenset(v) for k, v in quantities.items()},
-        location=_norm(record.location) if record.location else None,
+        target_names=_proper_tokens(n for t in record.targets for n in (t.name, t.canonical)),
+        observations=_observations(record, ongoing, published),
+        location=_content_tokens(record.location) if record.location else None,
         day=record.date.toordinal() if record.date else None,
-        window=DAY_WINDOW if precise else IMPRECISE_WINDOW,
+        ongoing=ongoing,
+        window=ONGOING_WINDOW if ongoing else DAY_WINDOW if precise else IMPRECISE_WINDOW,
     )
 
 
@@ -313,34 +589,144 @@ def _actor_keys(actors: Iterable[Actor]) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _differ(a: _EventFeatures, b: _EventFeatures) -> bool:
-    """Do two records give different values for something both state?"""
-    for kind in a.quantities.keys() & b.quantities.keys():
-        if a.quantities[kind] != b.quantities[kind]:
-            return True
-    if a.location and b.location and a.location != b.location:
-        return True
+def _targets_differ(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Both name their targets, by names that neither record's text mentions of the other."""
+    if not a.target_names or not b.target_names or a.target_names & b.target_names:
+        return False
+    return not (a.target_names & b.text) and not (b.target_names & a.text)
+
+
+def _targets_shared(a: _EventFeatures, b: _EventFeatures) -> bool:
+    return bool(a.target_names & b.target_names)
+
+
+def _values_differ(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Counts of the same thing, for the same day, that cannot both be true."""
+    for x in a.observations:
+        for y in b.observations:
+            if x.kind.same(y.kind) and x.as_of == y.as_of and not _meet(x, y):
+                return True
+    return False
+
+
+def _places_differ(a: _EventFeatures, b: _EventFeatures) -> bool:
+    return bool(a.location and b.location and not (a.location & b.location))
+
+
+def _days_differ(a: _EventFeatures, b: _EventFeatures) -> bool:
+    if a.ongoing or b.ongoing:
+        return False
     both_precise = a.record.date_precision == "day" == b.record.date_precision
-    return both_precise and a.day is not None and a.day != b.day
+    return both_precise and a.day is not None and b.day is not None and a.day != b.day
+
+
+def _differ(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Do two records give different values for something both state? (Places count within
+    one article only: outlets name one place at different scales, "Roman" and "the Siret
+    valley", more often than they disagree on it.)"""
+    same_source = a.record.source_id == b.record.source_id
+    return _values_differ(a, b) or (same_source and _places_differ(a, b)) or _days_differ(a, b)
+
+
+def _agreement(a: _EventFeatures, b: _EventFeatures) -> float:
+    """How much the stated values agree: each count of the same thing that agrees, and a
+    shared place, add to a pair's score; a count or place that differs takes from it. Among
+    two launches reported by two outlets, each launch pairs with its own."""
+    score = 0.0
+    for x in a.observations:
+        for y in b.observations:
+            if x.kind.same(y.kind):
+                score += 0.1 if _meet(x, y) else -0.1
+    if a.location and b.location:
+        score += 0.1 if a.location & b.location else -0.1
+    return max(-0.2, min(0.2, score))
+
+
+def _incompatible(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """May the two never be one event, whatever else they share? Different named targets; a
+    thing still to come and a thing done; one article's two records that differ on a value."""
+    if _targets_differ(a, b):
+        return True
+    # What is still to come is another event than what was done ("will march again on
+    # Saturday"), except within one ongoing event (talks that "will resume on Monday").
+    future = (a.record.factuality == "future") != (b.record.factuality == "future")
+    if future and not (a.ongoing and b.ongoing):
+        return True
+    return a.record.source_id == b.record.source_id and _differ(a, b)
+
+
+def _within_window(a: _EventFeatures, b: _EventFeatures) -> bool:
+    if a.day is None or b.day is None:
+        return True
+    return abs(a.day - b.day) <= max(a.window, b.window)
+
+
+def _text_similarity(a: _EventFeatures, b: _EventFeatures) -> float:
+    return max(
+        _jaccard(a.summary, b.summary),
+        _jaccard(a.evidence, b.evidence),
+        _jaccard(a.summary, b.evidence),
+        _jaccard(a.evidence, b.summary),
+    )
+
+
+def _overlapping_evidence(a: EventRecord, b: EventRecord) -> bool:
+    return any(
+        x.source_id == y.source_id and x.start < y.end and y.start < x.end
+        for x in a.evidence
+        for y in b.evidence
+    )
+
+
+def _structural_match(a: _EventFeatures, b: _EventFeatures, actors: float) -> bool:
+    """Same type, same day (or one ongoing window), largely the same actors, and a count of the
+    same thing or a named target in common: one event told in other words, e.g. "imposed
+    sanctions on five North Koreans" and "designated six North Korean nationals" on 12 January."""
+    if a.record.type != b.record.type or actors < CONFLICT_ACTORS:
+        return False
+    if a.ongoing or b.ongoing:
+        same_time = _within_window(a, b) and a.day is not None and b.day is not None
+    else:
+        same_time = (
+            a.record.date_precision == "day" == b.record.date_precision
+            and a.day is not None
+            and a.day == b.day
+        )
+    if not same_time:
+        return False
+    counted = any(x.kind.same(y.kind) for x in a.observations for y in b.observations)
+    return counted or _targets_shared(a, b)
 
 
 def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
     """The similarity when ``a`` and ``b`` are one event under the module's rules, else None."""
-    if (a.record.factuality == "negated") != (b.record.factuality == "negated"):
+    ra, rb = a.record, b.record
+    if (ra.factuality == "negated") != (rb.factuality == "negated"):
         return None
-    text = max(_jaccard(a.summary, b.summary), _jaccard(a.evidence, b.evidence))
-    threshold = MATCH_TEXT if a.record.type == b.record.type else MATCH_TEXT_OTHER_TYPE
-    structural = _structural_match(a, b)
+    if ra.quad_class != rb.quad_class or _incompatible(a, b) or not _within_window(a, b):
+        return None
+    actors = _jaccard(a.actors, b.actors)
+    if actors == 0.0:
+        return None
+    text = _text_similarity(a, b)
+    if ra.source_id == rb.source_id:
+        # One sentence often reports two acts ("condemned the measures and threatened a
+        # response"): shared evidence makes one event of records of one type only.
+        if ra.type != rb.type:
+            return None
+        if _overlapping_evidence(ra, rb):
+            return 1.0
+        same = text >= SAME_SOURCE_TEXT and actors >= CONFLICT_ACTORS
+        return text if same else None
+    if ra.type != rb.type:
+        return text if text >= MATCH_TEXT_OTHER_TYPE else None
+    structural = _structural_match(a, b, actors)
+    threshold = UNDATED_TEXT if a.day is None or b.day is None else MATCH_TEXT
     if text < threshold and not structural:
         return None
-    if _differ(a, b):
-        if a.record.source_id == b.record.source_id:
-            return None
-        if not structural and (
-            text < CONFLICT_TEXT or _jaccard(a.actors, b.actors) < CONFLICT_ACTORS
-        ):
-            return None
-    return max(text, CONFLICT_TEXT) if structural else text
+    if _differ(a, b) and not structural and (text < CONFLICT_TEXT or actors < CONFLICT_ACTORS):
+        return None
+    return (max(text, CONFLICT_TEXT) if structural else text) + _agreement(a, b)
 
 
 def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
@@ -358,10 +744,10 @@ def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
     return out
 
 
-def _kind_tokens(f: _EventFeatures) -> set[str]:
+def _count_tokens(f: _EventFeatures) -> set[str]:
     # What is counted ("people sanctioned") blocks like a rare word: outlets that word a report
     # differently still count the same thing.
-    return {f"#{kind}" for kind in f.quantities}
+    return {f"#{token}" for o in f.observations for token in o.kind.things | o.kind.actions}
 
 
 def _parties(f: _EventFeatures) -> str:
@@ -371,40 +757,28 @@ def _parties(f: _EventFeatures) -> str:
     return "|".join(countries or sorted(f.actors))
 
 
-def _structural_match(a: _EventFeatures, b: _EventFeatures) -> bool:
-    """Same type, same day (both day-precise), largely the same actors, and a count of the same
-    thing: one event told in other words, e.g. "imposed sanctions on five North Koreans" and
-    "designated six North Korean nationals" on 12 January."""
-    return (
-        a.record.type == b.record.type
-        and a.record.date_precision == "day" == b.record.date_precision
-        and a.day is not None
-        and a.day == b.day
-        and bool(a.quantities.keys() & b.quantities.keys())
-        and _jaccard(a.actors, b.actors) >= CONFLICT_ACTORS
-    )
-
-
 def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, int]]:
     """Pairs within their date window sharing quad class, an actor and a rare word, each once.
 
     Every record is indexed under (quad class, day, actor, word) for each word of its summary
-    and its evidence; it looks up only its own rarest words, so the lists it walks are short
-    and a frequent word ("sanctions") never makes a block of the whole day.
+    and its evidence, and under (quad class, actor, word) for records without a date to find;
+    it looks up only its own rarest words, so the lists it walks are short and a frequent word
+    ("sanctions") never makes a block of the whole day.
     """
     Key = tuple[str, int | None, str, str]
     index: dict[Key, list[int]] = defaultdict(list)
-    # Counts of the same thing ("#people sanctioned") block by exact type, day and the states
-    # involved, for day-precise records only, as _structural_match needs; a block that is not
-    # small says nothing distinctive and is not walked, which keeps the work linear.
+    undated_index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    # Counts of the same thing block by exact type, day and the states involved; a block that
+    # is not small says nothing distinctive and is not walked, which keeps the work linear.
     counted: dict[Key, list[int]] = defaultdict(list)
     for i, f in enumerate(features):
         quad = f.record.quad_class
         for actor in f.actors:
-            for token in f.summary | f.evidence:
+            for token in f.text:
                 index[(quad, f.day, actor, token)].append(i)
-        if f.record.date_precision == "day":
-            for token in _kind_tokens(f):
+                undated_index[(quad, actor, token)].append(i)
+        if f.day is not None:
+            for token in _count_tokens(f):
                 counted[(f.record.type, f.day, _parties(f), token)].append(i)
     probes = [
         sorted(set(s) | set(e))
@@ -424,17 +798,20 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
                 yield pair
 
     for i, f in enumerate(features):
-        days: Iterable[int | None] = (
-            [None] if f.day is None else range(f.day - f.window, f.day + f.window + 1)
-        )
         quad = f.record.quad_class
-        for day in days:
+        if f.day is None:
+            for actor in f.actors:
+                for token in probes[i]:
+                    yield from fresh(i, undated_index.get((quad, actor, token), ()))
+            continue
+        for day in range(f.day - f.window, f.day + f.window + 1):
             for actor in f.actors:
                 for token in probes[i]:
                     yield from fresh(i, index.get((quad, day, actor, token), ()))
-        if f.record.date_precision == "day":
-            for token in _kind_tokens(f):
-                block = counted.get((f.record.type, f.day, _parties(f), token), ())
+        days = range(f.day - f.window, f.day + f.window + 1) if f.ongoing else (f.day,)
+        for day in days:
+            for token in _count_tokens(f):
+                block = counted.get((f.record.type, day, _parties(f), token), ())
                 if len(block) <= MAX_COUNTED_BLOCK:
                     yield from fresh(i, block)
 
@@ -489,62 +866,150 @@ def _conflict(
     )
 
 
-def _merge_event(members: list[EventRecord], groups: dict[str, str]) -> MergedEvent:
+def _kind_groups(observations: list[_Observation]) -> list[list[_Observation]]:
+    """Observations that count the same thing, together (in order of first appearance)."""
+    uf = _UnionFind(len(observations))
+    for i, x in enumerate(observations):
+        for j in range(i + 1, len(observations)):
+            if x.kind.same(observations[j].kind):
+                uf.union(i, j)
+    groups: dict[int, list[_Observation]] = defaultdict(list)
+    for i, observation in enumerate(observations):
+        groups[uf.find(i)].append(observation)
+    return [groups[root] for root in sorted(groups)]
+
+
+@dataclass
+class _DayValues:
+    """The values one kind of count takes on one day (or, for a fixed count, at all)."""
+
+    given: dict[float, set[str]] = field(default_factory=dict)
+    shown: dict[float, Quantity] = field(default_factory=dict)
+    observations: list[_Observation] = field(default_factory=list)
+
+    def add(self, observation: _Observation) -> None:
+        value = observation.quantity.value
+        self.given.setdefault(value, set()).add(observation.source_id)
+        self.shown.setdefault(value, observation.quantity)
+        self.observations.append(observation)
+
+    def best(self) -> float:
+        order = list(self.given)
+        return max(order, key=lambda v: (len(self.given[v]), -order.index(v)))
+
+    def sides(self) -> dict[float, int]:
+        """Each value's side: values whose intervals share a point are on one side (on a line,
+        intervals that meet pairwise share a point), found by a sweep from the lowest."""
+        intervals: dict[float, tuple[float, float]] = {}
+        for o in self.observations:
+            low, high = intervals.get(o.quantity.value, (o.low, o.high))
+            intervals[o.quantity.value] = (max(low, o.low), min(high, o.high))
+        side, common = -1, (math.inf, -math.inf)
+        out: dict[float, int] = {}
+        for value, (low, high) in sorted(intervals.items(), key=lambda kv: (kv[1], kv[0])):
+            if low <= common[1] and common[0] <= high:
+                common = (max(low, common[0]), min(high, common[1]))
+            else:
+                side, common = side + 1, (low, high)
+            out[value] = side
+        return out
+
+    def disagree(self) -> bool:
+        obs = self.observations
+        return any(
+            x.source_id != y.source_id and not _meet(x, y)
+            for i, x in enumerate(obs)
+            for y in obs[i + 1 :]
+        )
+
+
+def _quantities(
+    ordered: list[EventRecord], features: dict[str, _EventFeatures]
+) -> tuple[list[Quantity], list[Conflict], list[Update]]:
+    observations = [o for r in ordered for o in features[r.id].observations]
+    quantities: list[Quantity] = []
+    conflicts: list[Conflict] = []
+    updates: list[Update] = []
+    for group in _kind_groups(observations):
+        label = group[0].label
+        days: dict[int | None, _DayValues] = {}
+        for observation in group:
+            days.setdefault(observation.as_of, _DayValues()).add(observation)
+        dated = sorted((d, v) for d, v in days.items() if d is not None)
+        for day, values in [*dated, *((None, v) for d, v in days.items() if d is None)]:
+            if values.disagree():
+                order: list[float | str] = list(values.given)
+                given: dict[float | str, set[str]] = {v: set(s) for v, s in values.given.items()}
+                sides = values.sides()
+                conflicts.append(
+                    Conflict(
+                        field=f"quantities.{label}",
+                        values=[
+                            ConflictValue(
+                                value=v,
+                                source_ids=sorted(given[v]),
+                                text=values.shown[float(v)].text,
+                                side=sides[float(v)],
+                            )
+                            for v in _by_support(given, order)
+                        ],
+                        as_of=dt.date.fromordinal(day)
+                        if day is not None and len(dated) > 1
+                        else None,
+                    )
+                )
+        latest = dated[-1][1] if dated else days[None]
+        quantities.append(latest.shown[latest.best()])
+        series = [(day, values) for day, values in dated]
+        if len(series) > 1 and len({v.best() for _, v in series}) > 1:
+            updates.append(
+                Update(
+                    field=f"quantities.{label}",
+                    values=[
+                        UpdateValue(
+                            value=values.best(),
+                            date=dt.date.fromordinal(day),
+                            source_ids=sorted(values.given[values.best()]),
+                            text=values.shown[values.best()].text,
+                        )
+                        for day, values in series
+                    ],
+                )
+            )
+    return quantities, conflicts, updates
+
+
+def _merge_event(
+    members: list[EventRecord], groups: dict[str, str], features: dict[str, _EventFeatures]
+) -> MergedEvent:
     ordered = sorted(members, key=_event_rank)
     rep = ordered[0]
-    conflicts: list[Conflict] = []
+    ongoing = any(features[r.id].ongoing for r in members)
+    quantities, conflicts, updates = _quantities(ordered, features)
 
-    # Quantities, per kind: each distinct value with the sources that gave it; the value shown
-    # is the one most sources gave (the representative's on a tie), never an average.
-    by_kind: dict[str, dict[float | str, set[str]]] = {}
-    kind_order: dict[str, list[float | str]] = {}
-    shown: dict[str, Quantity] = {}
-    for record in ordered:
-        for q in record.quantities:
-            kind = _quantity_kind(q.kind)
-            given = by_kind.setdefault(kind, {})
-            if q.value not in given:
-                kind_order.setdefault(kind, []).append(q.value)
-            given.setdefault(q.value, set()).add(record.source_id)
-            shown.setdefault(f"{kind}\0{q.value!r}", q)
-    quantities = []
-    for kind, given in by_kind.items():
-        order = kind_order[kind]
-        best = _by_support(given, order)[0]
-        quantities.append(shown[f"{kind}\0{best!r}"])
-        label = next(
-            q.kind for r in ordered for q in r.quantities if _quantity_kind(q.kind) == kind
-        )
-        found = _conflict(f"quantities.{label}", given, order)
+    date, date_text, precision = rep.date, rep.date_text, rep.date_precision
+    if ongoing:
+        # An ongoing event is dated by its first reported day; later days are its updates.
+        precise = [r for r in ordered if r.date is not None and r.date_precision == "day"]
+        if precise:
+            first = min(precise, key=lambda r: (r.date, _event_rank(r)))
+            date, date_text, precision = first.date, first.date_text, first.date_precision
+    else:
+        dates: dict[float | str, set[str]] = {}
+        date_order: list[float | str] = []
+        for record in ordered:
+            if record.date is not None and record.date_precision == "day":
+                iso = record.date.isoformat()
+                if iso not in dates:
+                    date_order.append(iso)
+                dates.setdefault(iso, set()).add(record.source_id)
+        found = _conflict("date", dates, date_order)
         if found:
             conflicts.append(found)
 
-    dates: dict[float | str, set[str]] = {}
-    date_order: list[float | str] = []
-    for record in ordered:
-        if record.date is not None and record.date_precision == "day":
-            iso = record.date.isoformat()
-            if iso not in dates:
-                date_order.append(iso)
-            dates.setdefault(iso, set()).add(record.source_id)
-    found = _conflict("date", dates, date_order)
-    if found:
-        conflicts.append(found)
-
-    places: dict[float | str, set[str]] = {}
-    place_order: list[float | str] = []
-    written: dict[str, str] = {}
-    for record in ordered:
-        if record.location:
-            key = _norm(record.location)
-            shown_as = written.setdefault(key, record.location)
-            if shown_as not in places:
-                place_order.append(shown_as)
-            places.setdefault(shown_as, set()).add(record.source_id)
-    found = _conflict("location", places, place_order)
-    if found:
-        conflicts.append(found)
-    location = rep.location or (str(place_order[0]) if place_order else None)
+    # The place shown is the representative's; outlets' places are not set against each
+    # other (see _differ): one place at different scales is no disagreement.
+    location = rep.location or next((r.location for r in ordered if r.location), None)
 
     member_ids = sorted(r.id for r in members)
     source_ids = sorted({r.source_id for r in members})
@@ -555,9 +1020,9 @@ def _merge_event(members: list[EventRecord], groups: dict[str, str]) -> MergedEv
         summary=rep.summary,
         actors=_dedup_actors(a for r in ordered for a in r.actors),
         targets=_dedup_actors(a for r in ordered for a in r.targets),
-        date=rep.date,
-        date_text=rep.date_text,
-        date_precision=rep.date_precision,
+        date=date,
+        date_text=date_text,
+        date_precision=precision,
         location=location,
         quantities=quantities,
         factuality=rep.factuality,
@@ -569,11 +1034,14 @@ def _merge_event(members: list[EventRecord], groups: dict[str, str]) -> MergedEv
         source_ids=source_ids,
         corroboration=max(1, len({groups.get(s, s) for s in source_ids})),
         conflicts=conflicts,
+        updates=updates,
+        ongoing=ongoing,
     )
 
 
-def _cluster_events(events: Sequence[EventRecord]) -> tuple[list[list[EventRecord]], int]:
-    features = [_features(e) for e in events]
+def _cluster_events(
+    features: Sequence[_EventFeatures],
+) -> tuple[list[list[EventRecord]], int]:
     scored: list[tuple[float, int, int]] = []
     comparisons = 0
     for i, j in _candidate_pairs(features):
@@ -583,35 +1051,21 @@ def _cluster_events(events: Sequence[EventRecord]) -> tuple[list[list[EventRecor
             scored.append((score, min(i, j), max(i, j)))
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
 
-    uf = _UnionFind(len(events))
-    # Per cluster root: source id -> its members, to refuse unions that would join two
-    # records of one source that differ on a value.
-    per_source: dict[int, dict[str, list[int]]] = {
-        i: {e.source_id: [i]} for i, e in enumerate(events)
-    }
+    uf = _UnionFind(len(features))
+    members: dict[int, list[int]] = {i: [i] for i in range(len(features))}
     for _, i, j in scored:
         ri, rj = uf.find(i), uf.find(j)
         if ri == rj:
             continue
-        a, b = per_source[ri], per_source[rj]
-        clash = any(
-            _differ(features[x], features[y])
-            for sid in a.keys() & b.keys()
-            for x in a[sid]
-            for y in b[sid]
-        )
-        if clash:
+        if any(_incompatible(features[x], features[y]) for x in members[ri] for y in members[rj]):
             continue
         root = uf.union(ri, rj)
-        merged = a if root == ri else b
-        other = b if root == ri else a
-        for sid, ids in other.items():
-            merged.setdefault(sid, []).extend(ids)
-        del per_source[rj if root == ri else ri]
+        other = rj if root == ri else ri
+        members[root].extend(members.pop(other))
 
     clusters: dict[int, list[EventRecord]] = defaultdict(list)
-    for i, event in enumerate(events):
-        clusters[uf.find(i)].append(event)
+    for i, f in enumerate(features):
+        clusters[uf.find(i)].append(f.record)
     return list(clusters.values()), comparisons
 
 
@@ -621,22 +1075,28 @@ def _cluster_events(events: Sequence[EventRecord]) -> tuple[list[list[EventRecor
 @dataclass(frozen=True)
 class _StanceFeatures:
     quotes: tuple[str, ...]
-    topic: str
+    topic: frozenset[str]
     claim: frozenset[str]
 
 
 def _stance_features(s: StanceRecord) -> _StanceFeatures:
     return _StanceFeatures(
         quotes=tuple(q for q in (_norm(e.quote) for e in s.evidence) if q),
-        topic=_norm(s.topic),
+        topic=_content_tokens(f"{s.topic} {s.target or ''}"),
         claim=_content_tokens(s.claim),
     )
 
 
-def _stances_match(a: _StanceFeatures, b: _StanceFeatures) -> bool:
+def _same_question(a: _StanceFeatures, b: _StanceFeatures) -> bool:
     if any(x in y or y in x for x in a.quotes for y in b.quotes):
         return True
-    return a.topic == b.topic and _jaccard(a.claim, b.claim) >= STANCE_CLAIM
+    return _jaccard(a.topic, b.topic) >= STANCE_TOPIC
+
+
+def _same_position(a: _StanceFeatures, b: _StanceFeatures) -> bool:
+    if any(x in y or y in x for x in a.quotes for y in b.quotes):
+        return True
+    return _jaccard(a.topic, b.topic) >= STANCE_TOPIC and _jaccard(a.claim, b.claim) >= STANCE_CLAIM
 
 
 def _merge_stance(members: list[StanceRecord]) -> MergedStance:
@@ -654,7 +1114,7 @@ def _merge_stance(members: list[StanceRecord]) -> MergedStance:
         quote_type=rep.quote_type,
         claim=rep.claim,
         evidence=_dedup_evidence(ordered),
-        date=rep.date or (min(dates) if dates else None),
+        date=max(dates) if dates else None,
         source_id=rep.source_id,
         grounded=all(s.grounded for s in members),
         members=member_ids,
@@ -672,13 +1132,45 @@ def _merge_stances(stances: Sequence[StanceRecord]) -> list[MergedStance]:
     for indices in by_holder.values():
         for x, i in enumerate(indices):
             for j in indices[x + 1 :]:
-                if uf.find(i) != uf.find(j) and _stances_match(features[i], features[j]):
+                if (
+                    stances[i].polarity == stances[j].polarity
+                    and uf.find(i) != uf.find(j)
+                    and _same_position(features[i], features[j])
+                ):
                     uf.union(i, j)
-    clusters: dict[int, list[StanceRecord]] = defaultdict(list)
-    for i, s in enumerate(stances):
-        clusters[uf.find(i)].append(s)
-    merged = [_merge_stance(c) for c in clusters.values()]
-    return sorted(merged, key=lambda m: (_norm(m.holder.canonical), _sort_date(m.date), m.id))
+    clusters: dict[int, list[int]] = defaultdict(list)
+    for i in range(len(stances)):
+        clusters[uf.find(i)].append(i)
+    merged = {root: _merge_stance([stances[i] for i in group]) for root, group in clusters.items()}
+    # A holder's later, different position on the same question is a change over time.
+    changes: dict[int, list[PositionChange]] = defaultdict(list)
+    roots = sorted(clusters)
+    for x, a in enumerate(roots):
+        for b in roots[x + 1 :]:
+            ma, mb = merged[a], merged[b]
+            if _norm(ma.holder.canonical) != _norm(mb.holder.canonical):
+                continue
+            if ma.polarity == mb.polarity or ma.date is None or mb.date is None:
+                continue
+            if ma.date == mb.date:
+                continue
+            related = any(
+                _same_question(features[i], features[j]) for i in clusters[a] for j in clusters[b]
+            )
+            if not related:
+                continue
+            earlier, later = (a, b) if ma.date < mb.date else (b, a)
+            me = merged[earlier]
+            changes[later].append(
+                PositionChange(stance_id=me.id, polarity=me.polarity, date=me.date)
+            )
+    out = [
+        m.model_copy(update={"changed_from": sorted(changes[root], key=lambda c: c.stance_id)})
+        if changes.get(root)
+        else m
+        for root, m in merged.items()
+    ]
+    return sorted(out, key=lambda m: (_norm(m.holder.canonical), _sort_date(m.date), m.id))
 
 
 def _sort_date(date: dt.date | None) -> int:
@@ -695,11 +1187,17 @@ def merge_records(
 
     The result does not depend on the order of the inputs: records are sorted by id first.
     """
-    groups = outlet_groups(sorted(documents, key=lambda d: d.id))
+    ordered_docs = sorted(documents, key=lambda d: d.id)
+    groups = outlet_groups(ordered_docs)
+    published = {
+        d.id: d.source.published.toordinal() if d.source.published else None for d in ordered_docs
+    }
     ordered_events = sorted(events, key=lambda e: e.id)
-    clusters, comparisons = _cluster_events(ordered_events)
+    features = [_features(e, published) for e in ordered_events]
+    by_id = {f.record.id: f for f in features}
+    clusters, comparisons = _cluster_events(features)
     merged_events = sorted(
-        (_merge_event(c, groups) for c in clusters),
+        (_merge_event(c, groups, by_id) for c in clusters),
         key=lambda m: (_sort_date(m.date), m.type, m.id),
     )
     merged_stances = _merge_stances(sorted(stances, key=lambda s: s.id))

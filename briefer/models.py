@@ -42,6 +42,7 @@ __all__ = [
     "MergedEvent",
     "MergedStance",
     "Polarity",
+    "PositionChange",
     "QuadClass",
     "Quantity",
     "QuoteType",
@@ -49,10 +50,12 @@ __all__ = [
     "StageUsage",
     "StanceRecord",
     "Stats",
+    "Update",
+    "UpdateValue",
     "Usage",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 EventType = Literal[
     "AGREE",
@@ -210,6 +213,9 @@ class Quantity(BaseModel):
     kind: str = Field(description="What is counted, e.g. 'people sanctioned'.")
     value: float
     text: str = Field(description="The words that give the number, e.g. 'five North Koreans'.")
+    date: dt.date | None = Field(
+        default=None, description="The day the figure holds for, when its words give one."
+    )
 
 
 class EventRecord(BaseModel):
@@ -266,24 +272,69 @@ class ConflictValue(BaseModel):
 
     value: float | str
     source_ids: list[str]
+    text: str | None = Field(
+        default=None, description="The words of an article giving the value, when it is a count."
+    )
+    side: int = Field(
+        default=0,
+        description=(
+            "Values on one side can all be true together ('at least 10,000' and 'more than "
+            "12,000'); each side disagrees with every other."
+        ),
+    )
 
 
 class Conflict(BaseModel):
-    """Members of one event disagree on ``field``; each value keeps its sources."""
+    """Members of one event disagree on ``field`` at one time; each value keeps its sources."""
 
     model_config = _frozen
 
     field: str
     values: list[ConflictValue] = Field(min_length=2)
+    as_of: dt.date | None = Field(
+        default=None, description="The day the disagreeing values hold for, when they change."
+    )
+
+
+class UpdateValue(BaseModel):
+    model_config = _frozen
+
+    value: float
+    date: dt.date = Field(description="The day the value held (as given, else as published).")
+    source_ids: list[str]
+    text: str | None = None
+
+
+class Update(BaseModel):
+    """A value of one event that changed over time: each value with the day it held."""
+
+    model_config = _frozen
+
+    field: str
+    values: list[UpdateValue] = Field(min_length=2, description="In order of date.")
 
 
 class MergedEvent(EventRecord):
-    """One event as reported by one or more chunks and outlets."""
+    """One event as reported by one or more chunks and outlets, on one or more days."""
 
     members: list[str] = Field(min_length=1, description="Ids of the merged EventRecords.")
     source_ids: list[str]
     corroboration: int = Field(ge=1, description="Distinct outlets (syndicated copies once).")
     conflicts: list[Conflict]
+    updates: list[Update] = Field(default_factory=list)
+    ongoing: bool = Field(
+        default=False, description="A strike, siege, talks...: reported as going on over days."
+    )
+
+
+class PositionChange(BaseModel):
+    """An earlier position of the same holder on the same question."""
+
+    model_config = _frozen
+
+    stance_id: str = Field(description="The merged stance that held the earlier position.")
+    polarity: Polarity
+    date: dt.date | None
 
 
 class MergedStance(StanceRecord):
@@ -291,6 +342,10 @@ class MergedStance(StanceRecord):
 
     members: list[str] = Field(min_length=1)
     source_ids: list[str]
+    changed_from: list[PositionChange] = Field(
+        default_factory=list,
+        description="Earlier, different positions of this holder on this question.",
+    )
 
 
 # --- briefing ---------------------------------------------------------------------------------
@@ -406,13 +461,15 @@ class ExtractedEvent(BaseModel):
 
     type: EventType
     summary: str = Field(description="One sentence.")
-    actors: list[ExtractedActor]
+    actors: list[ExtractedActor] = Field(min_length=1, description="Who acted: at least one.")
     targets: list[ExtractedActor]
     date_text: str | None = Field(description="The date words as written, e.g. 'Wednesday'.")
     location: str | None
     quantities: list[ExtractedQuantity]
     factuality: Factuality
-    quotes: list[str] = Field(description="Verbatim spans of the article supporting the event.")
+    quotes: list[str] = Field(
+        min_length=1, description="Verbatim spans of the article supporting the event."
+    )
     confidence: float = Field(description="0 to 1.")
 
 
@@ -425,7 +482,9 @@ class ExtractedStance(BaseModel):
     polarity: Polarity
     quote_type: QuoteType
     claim: str = Field(description="Short paraphrase of the position.")
-    quotes: list[str] = Field(description="Verbatim spans of the article giving the position.")
+    quotes: list[str] = Field(
+        min_length=1, description="Verbatim spans of the article giving the position."
+    )
 
 
 class ExtractionReply(BaseModel):

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 
 from briefer.aliases import lookup_alias
-from briefer.models import Actor, DatePrecision, ExtractedActor
+from briefer.countries import codes_for, countries_mentioned, country_name
+from briefer.models import Actor, DatePrecision, Document, ExtractedActor
 
-__all__ = ["canonicalize_actor", "resolve_date", "tidy_name"]
+__all__ = [
+    "canonicalize_actor",
+    "future_tense_around",
+    "nearest_year",
+    "resolve_date",
+    "resolve_publication_years",
+    "tidy_name",
+]
 
 # English names written out: calendar.month_name follows the process locale.
 _MONTH_NAMES = (
@@ -62,9 +71,11 @@ _AGO = re.compile(
     r"\b(?P<count>\d+|" + "|".join(_NUMBER_WORDS) + r") (?P<unit>day|week|month|year)s? ago\b"
 )
 _BARE_YEAR = re.compile(rf"\b{_YEAR}\b")
-# How far after publication a yearless date may fall before it is taken as last year's:
-# news reports coming dates ("on Jan. 20" in a Jan. 13 article) but rarely months ahead.
-_FUTURE_SLACK = dt.timedelta(days=30)
+# A yearless date takes the year that puts it nearest the publication date ("on Jan. 3" in a
+# piece of 29 December is next year's), but a past event lies at most about a month after
+# publication and a coming one at most a week before it.
+_PAST_SLACK = dt.timedelta(days=31)
+_FUTURE_SLACK = dt.timedelta(days=7)
 
 
 def _clean(text: str) -> str:
@@ -90,16 +101,35 @@ def _safe_date(year: int, month: int, day: int) -> dt.date | None:
         return None
 
 
-def _yearless(month: int, day: int, published: dt.date | None) -> dt.date | None:
+def nearest_year(
+    month: int, day: int, reference: dt.date, *, future: bool = False
+) -> dt.date | None:
+    """The date ``month``/``day`` of the year (before, of or after ``reference``'s) nearest to
+    ``reference``, among those the tense allows (see ``_PAST_SLACK`` and ``_FUTURE_SLACK``)."""
+    candidates = [
+        c
+        for year in (reference.year - 1, reference.year, reference.year + 1)
+        if (c := _safe_date(year, month, day)) is not None
+    ]
+    if future:
+        allowed = [c for c in candidates if c >= reference - _FUTURE_SLACK]
+    else:
+        allowed = [c for c in candidates if c <= reference + _PAST_SLACK]
+    pool = allowed or candidates
+    return min(pool, key=lambda c: (abs((c - reference).days), c)) if pool else None
+
+
+def _yearless(
+    month: int, day: int, published: dt.date | None, future: bool = False
+) -> dt.date | None:
     if published is None:
         return None
-    candidate = _safe_date(published.year, month, day)
-    if candidate is not None and candidate - published > _FUTURE_SLACK:
-        candidate = _safe_date(published.year - 1, month, day)
-    return candidate
+    return nearest_year(month, day, published, future=future)
 
 
-def _absolute(text: str, published: dt.date | None) -> tuple[dt.date, DatePrecision] | None:
+def _absolute(
+    text: str, published: dt.date | None, future: bool
+) -> tuple[dt.date, DatePrecision] | None:
     if match := _ISO.search(text):
         day = _safe_date(int(match["year"]), int(match["month"]), int(match["day"]))
         return (day, "day") if day else None
@@ -109,14 +139,14 @@ def _absolute(text: str, published: dt.date | None) -> tuple[dt.date, DatePrecis
             if match["year"]:
                 day = _safe_date(int(match["year"]), month, number)
             else:
-                day = _yearless(month, number, published)
+                day = _yearless(month, number, published, future)
             return (day, "day") if day else None
     if match := _MONTH_YEAR.search(text):
         return dt.date(int(match["year"]), _MONTHS[match["month"]], 1), "month"
     return None
 
 
-def _relative(text: str, published: dt.date) -> tuple[dt.date, DatePrecision] | None:
+def _relative(text: str, published: dt.date, future: bool) -> tuple[dt.date, DatePrecision] | None:
     words = set(text.split())
     if words & {"today", "tonight"} or re.search(r"\bthis (morning|afternoon|evening)\b", text):
         return published, "day"
@@ -137,11 +167,15 @@ def _relative(text: str, published: dt.date) -> tuple[dt.date, DatePrecision] | 
     if match := _WEEKDAY_PHRASE.search(text):
         target = _WEEKDAYS[match["weekday"]]
         which = match["which"]
-        if which in ("next", "coming"):
+        # "next"/"coming" look ahead and "last"/"past" back whatever the tense; a bare or
+        # "this" weekday follows it: "will meet on Friday" is the coming Friday (a week on when
+        # written on a Friday), "met on Friday" the last one (that very day on a Friday).
+        forward = which in ("next", "coming") or (
+            future and which not in ("last", "past", "this past")
+        )
+        if forward:
             ahead = (target - published.weekday() - 1) % 7 + 1
             return published + dt.timedelta(days=ahead), "day"
-        # News convention: a weekday in a report is the most recent one; "last Friday"
-        # written on a Friday means a week earlier, a bare "Friday" means that very day.
         back = (published.weekday() - target) % 7
         if back == 0 and which in ("last", "past", "this past"):
             back = 7
@@ -158,25 +192,25 @@ def _relative(text: str, published: dt.date) -> tuple[dt.date, DatePrecision] | 
 
 
 def resolve_date(
-    date_text: str | None, published: dt.date | None
+    date_text: str | None, published: dt.date | None, *, future: bool = False
 ) -> tuple[dt.date | None, DatePrecision]:
     """The date ``date_text`` names, relative to ``published``, and how precise it is.
 
-    Weekdays mean the most recent such day on or before publication ("Wednesday" in a
-    Thursday article is the day before), unless "next"/"coming" points forward. Dates without
-    a year take the publication year, or the year before when that would put them more than
-    about a month after publication. Anything not understood is ``(None, "unknown")``.
+    ``future`` says the words stand in a sentence about what is to come ("will meet on
+    Friday"): a bare weekday is then the coming one, else the most recent one on or before
+    publication. A date without a year takes the year nearest to publication that the tense
+    allows (``nearest_year``). Anything not understood is ``(None, "unknown")``.
     """
     if not date_text or not date_text.strip():
         return None, "unknown"
     text = _clean(date_text)
-    found = _absolute(text, published)
+    found = _absolute(text, published, future)
     if found is None and published is not None:
-        found = _relative(text, published)
+        found = _relative(text, published, future)
     if found is None and published is not None and (match := _MONTH_ONLY.search(text)):
         month = _MONTHS[match["month"]]
-        year = published.year if month <= published.month + 1 else published.year - 1
-        found = dt.date(year, month, 1), "month"
+        start = nearest_year(month, 1, _month_start(published), future=future)
+        found = (start, "month") if start else None
     if found is None and (match := _BARE_YEAR.search(text)):
         found = dt.date(int(match["year"]), 1, 1), "year"
     if found is None:
@@ -184,27 +218,120 @@ def resolve_date(
     return found
 
 
+# Words that put a clause in the future: "will meet", "is set to", "scheduled for", "due on".
+_FUTURE_CUES = re.compile(
+    r"\b(?:will|shall|would|'ll|going\s+to|set\s+(?:to|for)|scheduled|due\s+(?:to|on|for)"
+    r"|(?:is|are|was|were)\s+to|plans?\s+to|planned|expected\s+to|to\s+be\s+held|upcoming"
+    r"|to\s+resume|intends?\s+to)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[,;:()\n]|[.!?](?=\s|$)|\s[-–—]\s")
+# A clause this short around the date words ("On Friday,") takes its verb from the next one.
+_SHORT_CLAUSE_WORDS = 3
+
+
+def future_tense_around(text: str, start: int, end: int) -> bool:
+    """Is the clause of ``text`` holding ``text[start:end]`` (date words) about the future?"""
+    breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
+    before = max((b for b in breaks if b < start), default=-1) + 1
+    after = min((b for b in breaks if b >= end), default=len(text))
+    clause = text[before:after]
+    if len(clause.split()) <= _SHORT_CLAUSE_WORDS:
+        following = min((b for b in breaks if b > after), default=len(text))
+        clause = text[before:following]
+    return _FUTURE_CUES.search(clause) is not None
+
+
 _COUNTRY_CODE = re.compile(r"[A-Z]{3}")
 
 
 def tidy_name(name: str) -> str:
-    """Trim and collapse whitespace; title-case a name given all in lower case."""
-    tidy = re.sub(r"\s+", " ", name).strip().strip(",;:")
+    """Trim and collapse whitespace, drop a leading lower-case "the" (as written mid-sentence;
+    "The Hague" keeps its article); title-case a name given all in lower case."""
+    tidy = re.sub(r"\s+", " ", name).strip().strip(",;:").removeprefix("the ")
     if tidy and tidy == tidy.lower():
         tidy = " ".join(word[:1].upper() + word[1:] for word in tidy.split(" "))
     return tidy
 
 
-def canonicalize_actor(extracted: ExtractedActor) -> Actor:
-    """The actor under its standard name: the alias table first, else the model's canonical."""
+def _country_code(value: str | None) -> str | None:
+    code = (value or "").strip().upper()
+    return code if _COUNTRY_CODE.fullmatch(code) and country_name(code) else None
+
+
+def _as_state(name: str, country: str | None) -> str | None:
+    """The code of the state ``name`` names ("Kenya", "Nairobi", "Congo" with COD), if any."""
+    codes = codes_for(name)
+    if len(codes) == 1:
+        return codes[0]
+    return country if country in codes else None
+
+
+def canonicalize_actor(
+    extracted: ExtractedActor, *, mentioned: frozenset[str] | None = None
+) -> Actor:
+    """The actor under its standard name.
+
+    The alias table first (an ambiguous name only when the model gives the same country);
+    then a government named by its state's name or capital becomes that state; else the model's
+    canonical name and country. ``mentioned`` (the countries the article mentions) guards
+    against a namesake: a canonical name that brings in a country the article never mentions
+    ("UK Home Office" for "the Interior Ministry" of a story set in Kenya) is not taken, and the
+    actor keeps the name as written, with no country.
+    """
     name = re.sub(r"\s+", " ", extracted.name).strip()
-    known = lookup_alias(extracted.canonical) or lookup_alias(name)
-    if known is not None:
+    country = _country_code(extracted.country)
+    known = lookup_alias(extracted.canonical, country) or lookup_alias(name, country)
+    if known is not None and (known.country is None or country in (None, known.country)):
         return Actor(name=name, canonical=known.canonical, country=known.country, kind=known.kind)
-    country = (extracted.country or "").strip().upper()
-    return Actor(
-        name=name,
-        canonical=tidy_name(extracted.canonical) or tidy_name(name),
-        country=country if _COUNTRY_CODE.fullmatch(country) else None,
-        kind=extracted.kind,
-    )
+    canonical = tidy_name(extracted.canonical) or tidy_name(name)
+    if extracted.kind in ("government", "military"):
+        state = _as_state(canonical, country) or _as_state(name, country)
+        if state is not None and country in (None, state) and extracted.kind == "government":
+            return Actor(
+                name=name,
+                canonical=country_name(state) or canonical,
+                country=state,
+                kind="government",
+            )
+    if mentioned is not None:
+        brought_in = countries_mentioned(canonical) - countries_mentioned(name) - mentioned
+        if brought_in:
+            return Actor(name=name, canonical=tidy_name(name), country=None, kind=extracted.kind)
+    return Actor(name=name, canonical=canonical, country=country, kind=extracted.kind)
+
+
+def resolve_publication_years(
+    documents: Sequence[Document], briefing_date: dt.date | None
+) -> list[Document]:
+    """Documents whose header or dateline gave a day without a year (``published_text``) get
+    the year that puts that day nearest the other articles' dates, else the briefing date; with
+    neither, they stay undated. Never the clock's year: a replay reads the same on any day."""
+    known = sorted({d.source.published for d in documents if d.source.published})
+    references = known or ([briefing_date] if briefing_date else [])
+    out = []
+    for doc in documents:
+        source = doc.source
+        if source.published is not None or not source.published_text or not references:
+            out.append(doc)
+            continue
+        month_day = _month_and_day(source.published_text)
+        if month_day is None:
+            out.append(doc)
+            continue
+        month, day = month_day
+        candidates = [c for r in references if (c := nearest_year(month, day, r)) is not None]
+        if not candidates:
+            out.append(doc)
+            continue
+        best = min(candidates, key=lambda c: (min(abs((c - r).days) for r in references), c))
+        out.append(doc.model_copy(update={"source": source.model_copy(update={"published": best})}))
+    return out
+
+
+def _month_and_day(text: str) -> tuple[int, int] | None:
+    cleaned = _clean(text)
+    for pattern in (_MONTH_DAY, _DAY_MONTH):
+        if match := pattern.search(cleaned):
+            return _MONTHS[match["month"]], int(match["day"])
+    return None

@@ -23,6 +23,7 @@ from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.structured import LLMRunner
 from briefer.merge import merge_records
 from briefer.models import Briefing, Chunk, Document, Excluded, Stats
+from briefer.normalize import resolve_publication_years
 from briefer.pricing import Price
 from briefer.tokens import encoding_for_model
 
@@ -135,7 +136,10 @@ async def aextract(
         fetch_policy=options.fetch,
         max_file_bytes=options.max_file_bytes,
     )
-    chunks = plan_chunks(loaded.documents, options)
+    # A dateline without a year takes it from the other articles or the briefing date before
+    # extraction, whose prompt carries the publication date.
+    documents = resolve_publication_years(loaded.documents, options.date)
+    chunks = plan_chunks(documents, options)
     runner = LLMRunner(
         client or _default_client(options),
         model=options.model,
@@ -147,12 +151,12 @@ async def aextract(
     )
     progress.expect(sum(len(c) for c in chunks.values()) + int(options.compose))
     extraction = await extract_documents(
-        [(doc, chunks[doc.id]) for doc in loaded.documents],
+        [(doc, chunks[doc.id]) for doc in documents],
         runner,
         keep_ungrounded=options.keep_ungrounded,
     )
     return ExtractOutcome(
-        documents=loaded.documents,
+        documents=documents,
         chunks=chunks,
         extraction=extraction,
         excluded=[*loaded.excluded, *extraction.excluded],

@@ -1,1 +1,1 @@
-"""The quality evaluation: ``python -m benchmarks.quality`` runs ``evals/`` and prints the figures."""
+"""The quality evaluation: ``python -m benchmarks.quality`` runs ``evals/``, prints the figures."""

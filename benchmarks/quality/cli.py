@@ -12,9 +12,7 @@ __all__ = ["main"]
 
 
 def _check(names: Sequence[str]) -> int:
-    stories = [
-        load_story(Path(n)) if Path(n).is_dir() else None for n in names
-    ]
+    stories = [load_story(Path(n)) if Path(n).is_dir() else None for n in names]
     if not names:
         chosen = load_stories()
     else:

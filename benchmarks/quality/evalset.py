@@ -37,13 +37,49 @@ ADVERSARIAL = "adversarial"
 ARTICLE_SUFFIXES = (".txt", ".html")
 
 TAGS = frozenset(
-    """ongoing consecutive_days yearless no_dateline year_boundary future_weekday past_weekday
-    same_day_two_events conflict update number_words digits at_least more_than about range
-    percent money holder_two_topics holders_opposed position_change syndicated near_copy
-    outlet_header outlet_byline outlet_html_meta outlet_dateline outlet_none injection
-    alias_collision html adv_bad_quantity adv_generic_quote adv_wrong_polarity
-    adv_actor_not_quoted adv_duplicate adv_wrong_country adv_injection_obeyed
-    adv_compose_number adv_compose_name adv_compose_date""".split()
+    [
+        "ongoing",
+        "consecutive_days",
+        "yearless",
+        "no_dateline",
+        "year_boundary",
+        "future_weekday",
+        "past_weekday",
+        "same_day_two_events",
+        "conflict",
+        "update",
+        "number_words",
+        "digits",
+        "at_least",
+        "more_than",
+        "about",
+        "range",
+        "percent",
+        "money",
+        "holder_two_topics",
+        "holders_opposed",
+        "position_change",
+        "syndicated",
+        "near_copy",
+        "outlet_header",
+        "outlet_byline",
+        "outlet_html_meta",
+        "outlet_dateline",
+        "outlet_none",
+        "injection",
+        "alias_collision",
+        "html",
+        "adv_bad_quantity",
+        "adv_generic_quote",
+        "adv_wrong_polarity",
+        "adv_actor_not_quoted",
+        "adv_duplicate",
+        "adv_wrong_country",
+        "adv_injection_obeyed",
+        "adv_compose_number",
+        "adv_compose_name",
+        "adv_compose_date",
+    ]
 )
 _LABEL = re.compile(r"^(?P<stem>[^:]+):(?P<kind>[es])(?P<index>\d+)$")
 _CITATION = re.compile(r"^(?:event:(?P<cluster>.+)|stance:(?P<label>.+))$")
@@ -161,7 +197,9 @@ def _article_texts(story: Story) -> dict[str, str]:
         story.problems.append(f"article {excluded.input} is not read: {excluded.reason}")
     for stem, doc in by_path.items():
         if doc.source.tokens > 1800:
-            story.problems.append(f"article {stem} is {doc.source.tokens} tokens: keep it one chunk")
+            story.problems.append(
+                f"article {stem} is {doc.source.tokens} tokens: keep it one chunk"
+            )
     return texts
 
 
@@ -289,7 +327,9 @@ def _check_compose(story: Story, reply_set: str) -> None:
     if reply_set == ADVERSARIAL:
         for sentence in story.gold.get("adversarial", {}).get("compose_unsupported", []):
             if sentence not in texts:
-                story.problems.append(f"gold: compose_unsupported not in {where}: {sentence[:60]!r}")
+                story.problems.append(
+                    f"gold: compose_unsupported not in {where}: {sentence[:60]!r}"
+                )
 
 
 def check_story(story: Story) -> list[str]:

@@ -70,7 +70,8 @@ def reply_from_schema(schema: dict[str, Any], rng: random.Random) -> Any:
         if kind == "object":
             return {k: make(v, depth + 1) for k, v in node.get("properties", {}).items()}
         if kind == "array":
-            count = 0 if depth > 3 else rng.randint(1, 2)
+            least = int(node.get("minItems", 0))
+            count = least if depth > 3 else max(least, rng.randint(1, 2))
             return [make(node.get("items", {}), depth + 1) for _ in range(count)]
         if kind == "string":
             return f"text-{rng.randint(0, 9999)}"

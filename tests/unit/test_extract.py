@@ -17,6 +17,7 @@ from briefer.extract import (
 from briefer.llm.base import LLMRequest, LLMResponse
 from briefer.llm.fake import FakeClient, FunctionClient, Reply
 from briefer.llm.structured import LLMRunner
+from briefer.merge import merge_records
 from briefer.models import Chunk, Document, Source
 from briefer.templates import load_template
 
@@ -331,11 +332,14 @@ async def test_same_event_from_overlapping_chunks_becomes_one_record() -> None:
 
     result, client = await run(doc, [first, second], answer)
     assert len(client.requests) == 2
-    [record] = result.events
-    assert [e.quote for e in record.evidence] == [quotes[first.id], quotes[second.id]]
-    for evidence in record.evidence:
+    # Extraction keeps both; the merge stage, the one place that decides what is one event,
+    # makes them one with the evidence of both.
+    assert len(result.events) == 2 and result.stats.records_grounded == 2
+    [merged] = merge_records(result.events, [], [doc]).events
+    assert sorted(e.quote for e in merged.evidence) == sorted(quotes.values())
+    for evidence in merged.evidence:
         assert doc.text[evidence.start : evidence.end] == evidence.quote
-    assert result.stats.records_grounded == 2  # both replies counted, one record kept
+    assert len(merged.members) == 2
 
 
 async def test_record_ids_are_stable_and_distinct() -> None:
@@ -370,7 +374,9 @@ async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> No
             return LLMResponse(content=None, finish_reason="length")
         # Each half quotes its own first sentence-like line (long enough to count).
         line = next(part for part in text.split("\n") if len(part.strip()) > 40).strip()
-        return reply(stances=[stance([line], holder=actor("Officials", "Officials", None))])
+        # Held by whoever the line's first word names, so the holder stands in the quote.
+        first = line.split()[0].strip('\u201c\u201d"')
+        return reply(stances=[stance([line], holder=actor(first, first, None, "other"))])
 
     result, client = await run(doc, [whole], answer)
     assert len(client.requests) == 3
@@ -425,7 +431,9 @@ async def test_other_llm_errors_exclude_the_chunk_and_others_go_on() -> None:
     def answer(request: LLMRequest) -> Reply:
         if request.context.chunk_id == first.id:
             return ServerError("the server failed (502)\nmore detail")
-        return reply(stances=[stance(["warned of a response"])])
+        return reply(
+            stances=[stance(["called the measures \u201ca hostile act\u201d"], holder=PYONGYANG)]
+        )
 
     result, _ = await run(doc, [first, second], answer)
     [excluded] = result.excluded

@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import pathlib
+import time
 from pathlib import Path
 from typing import Any
 
@@ -501,3 +502,277 @@ def test_plain_text_title_skips_saved_page_chrome(tmp_path: Path) -> None:
     )
     [doc] = load_sources([page]).documents
     assert doc.source.title == "Council weighs new measures"
+
+
+# --- outlets named in the text ----------------------------------------------------------------
+
+LEAD = "The harbour council approved the new ferry routes on Monday after a long debate.\n"
+
+
+def with_byline(line: str) -> str:
+    return f"Ferry routes approved\n\n{line}\n\n{LEAD}"
+
+
+def with_footer(line: str) -> str:
+    return f"Ferry routes approved\n\n{LEAD}\nMayors of the coast welcomed the vote.\n\n{line}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "outlet"),
+    [
+        (with_byline("By ANA RUIZ | Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz, Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz and Li Wei, Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz, Li Wei and Tom Hart, Coastline News"), "Coastline News"),
+        (with_byline("Ana Ruiz, Coastline News correspondent"), "Coastline News"),
+        (with_byline("Ana Ruiz and Li Wei, Coastline News correspondents"), "Coastline News"),
+        (with_byline("By Ana Ruiz, Coastline News Senior Correspondent"), "Coastline News"),
+        (with_byline("By Ana Ruiz (Coastline News)"), "Coastline News"),
+        (with_byline("By Ana Ruiz for Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz for the Coastline News"), "Coastline News"),
+        (with_byline("Ana Ruiz — Coastline News"), "Coastline News"),
+        (with_byline("Ana Ruiz | Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz | Politics | Coastline News"), "Coastline News"),
+        (with_byline("By Ana Ruiz, Reuters"), "Reuters"),
+        (with_byline("By Ana Ruiz, Reuters staff"), "Reuters"),
+        (with_byline("By Reuters staff"), "Reuters"),
+        (with_byline("By The Associated Press"), "The Associated Press"),
+        (with_byline("By Ana Ruiz | coastline.example"), "coastline.example"),
+        ("Ferry routes approved\n\nLONDON (Coastline News) — " + LEAD, "Coastline News"),
+        ("Ferry routes approved\n\nBEIRUT, Lebanon (AP) — " + LEAD, "AP"),
+        ("Ferry routes approved\n\nSEOUL, Jan. 20 (Yonhap) -- " + LEAD, "Yonhap"),
+        (
+            with_footer("Reporting by Ana Ruiz for Coastline News; editing by Tom Hart"),
+            "Coastline News",
+        ),
+        (with_footer("(Reporting by Ana Ruiz in Seoul for Coastline News)"), "Coastline News"),
+        (with_footer("© 2024 Coastline News"), "Coastline News"),
+        (with_footer("Copyright Coastline News 2024. All rights reserved."), "Coastline News"),
+        (
+            with_footer("Copyright © 2020–2024 Coastline News Ltd. All rights reserved."),
+            "Coastline News",
+        ),
+        (with_footer("This article first appeared in Coastline News"), "Coastline News"),
+        (
+            with_footer("This article was originally published on The Conversation."),
+            "The Conversation",
+        ),
+        (with_footer("This story first ran on coastline.example."), "coastline.example"),
+        # A byline at the bottom, where some pages put the author's box.
+        (with_footer("Ana Ruiz — Coastline News"), "Coastline News"),
+    ],
+)
+def test_outlet_from_bylines_datelines_and_footers(text: str, outlet: str) -> None:
+    body, meta = parse_plain_text(text)
+    assert body == text
+    assert meta.outlet == outlet
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        with_byline("By Ana Ruiz, Staff Writer"),
+        with_byline("By Ana Ruiz, Senior Correspondent"),
+        with_byline("Ana Ruiz, Senior Correspondent"),
+        with_byline("Ana Ruiz, Washington correspondent"),  # a beat, not an outlet
+        with_byline("By Ana Ruiz | World"),
+        with_byline("By Ana Ruiz, Politics"),
+        with_byline("By Ana Ruiz | Middle East"),
+        with_byline("By Ana Ruiz, Li Wei"),  # a second author
+        with_byline("By Ana Ruiz, Li Wei and Tom Hart"),
+        with_byline("By ANA RUIZ, LI WEI"),
+        with_byline("By Ana Ruiz | Ana Ruiz"),
+        with_byline("By Ana Ruiz"),
+        with_byline("By Ana Ruiz | March 4, 2024"),
+        with_byline("By Ana Ruiz | Updated 10:30 GMT"),
+        with_footer("© 2024 Ana Ruiz"),  # a person may hold the copyright
+        with_footer("© Getty Images"),
+        with_footer("(Reporting by Ana Ruiz; Editing by Tom Hart)"),
+        "Kim Jong Un — The Man Behind the Missiles\n\n" + LEAD,  # a title, signed by no one
+        "Ferry routes approved\n\n" + LEAD,
+    ],
+)
+def test_roles_sections_people_and_silence_name_no_outlet(text: str) -> None:
+    assert parse_plain_text(text)[1].outlet is None
+
+
+def test_author_header_is_not_the_outlet() -> None:
+    text = "Title: Ferry routes approved\nAuthor: Tom Hart\n\n" + with_footer("© 2024 Tom Hart")
+    assert parse_plain_text(text)[1].outlet is None
+
+
+def test_bylines_are_read_only_near_the_top_and_bottom() -> None:
+    filler = "".join(f"Paragraph {i} of the council minutes, on ferries.\n\n" for i in range(40))
+    deep = f"Ferry routes approved\n\n{filler}By Ana Ruiz, Coastline News\n\n{filler}"
+    assert parse_plain_text(deep)[1].outlet is None
+    bottom = f"Ferry routes approved\n\n{filler}{filler}© 2024 Coastline News\n"
+    assert parse_plain_text(bottom)[1].outlet == "Coastline News"
+
+
+def test_huge_single_line_is_read_in_linear_time() -> None:
+    size = 6 * 1024 * 1024
+    texts = [
+        "word " * (size // 5),
+        "By " + "Ana Ruiz, " * (size // 10),
+        "Published:" + " " * size + "x",
+        "Source:" + " " * size + "x y",
+        "Title:" + " " * size + "x\n\nbody",
+        "© 2024 " + "Coastline " * (size // 10),
+        "SEOUL, " + "A" * size,
+        "March 4 " * (size // 8),
+    ]
+    started = time.monotonic()
+    for text in texts:
+        parse_plain_text(text)
+    assert time.monotonic() - started < 20
+
+
+# --- outlets in HTML markup -------------------------------------------------------------------
+
+ARTICLE_BODY = (
+    "<article><h1>Ministers agree on river treaty</h1><p>Two neighbouring governments signed a "
+    "treaty on Tuesday to share the waters of the Long River, ending a long dispute.</p>"
+    "<p>The agreement sets quotas for each country during the dry season.</p></article>"
+)
+
+
+def page(head: str, body: str = ARTICLE_BODY) -> str:
+    return f"<html><head><title>Ministers agree</title>{head}</head><body>{body}</body></html>"
+
+
+def json_ld(data: str) -> str:
+    return f'<script type="application/ld+json">{data}</script>'
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        '<meta property="og:site_name" content="Valley Courier">',
+        '<meta content="Valley Courier" property="og:site_name">',
+        '<meta name="application-name" content="Valley Courier">',
+        json_ld(
+            '{"@context": "https://schema.org", "@type": "NewsArticle",'
+            ' "publisher": {"@type": "NewsMediaOrganization", "name": "Valley Courier"}}'
+        ),
+        json_ld(
+            '{"@context": "https://schema.org", "@type": "NewsArticle",'
+            ' "publisher": "Valley Courier"}'
+        ),
+        json_ld(
+            '[{"@type": "NewsArticle",'
+            ' "publisher": {"@type": "Organization", "name": "Valley Courier"}}]'
+        ),
+        json_ld(
+            '{"@context": "https://schema.org", "@graph": ['
+            '{"@type": "NewsArticle", "publisher": {"@id": "#org"}},'
+            ' {"@type": "Organization", "@id": "#org", "name": "Valley Courier"}]}'
+        ),
+        # og:site_name first, even beside a longer JSON-LD name.
+        '<meta property="og:site_name" content="Valley Courier">'
+        + json_ld(
+            '{"@context": "https://schema.org", "publisher": {"name": "Valley Courier Media"}}'
+        ),
+        '<meta name="copyright" content="© 2024 Valley Courier">',
+    ],
+)
+def test_outlet_from_html_metadata(head: str) -> None:
+    assert extract_html(page(head))[1].outlet == "Valley Courier"
+    assert extract_html(page(head), "https://valley.example/a")[1].outlet == "Valley Courier"
+
+
+def test_html_outlet_from_the_text_then_the_host_then_nothing() -> None:
+    footer = ARTICLE_BODY.replace(
+        "</article>", "<p>This article first appeared in Valley Courier.</p></article>"
+    )
+    assert extract_html(page("", footer))[1].outlet == "Valley Courier"
+    assert extract_html(page(""), "https://valley.example/a")[1].outlet == "valley.example"
+    assert extract_html(page(""))[1].outlet is None
+    broken = json_ld('{"publisher": ') + json_ld('{"@context": "https://schema.org", "a": [[[[')
+    assert extract_html(page(broken))[1].outlet is None
+
+
+# --- dates without a year ---------------------------------------------------------------------
+
+TODAY = dt.date.today()
+
+
+def dated(text: str) -> tuple[dt.date | None, str | None]:
+    meta = parse_plain_text(text)[1]
+    # Whatever day this runs: no year the text does not write is the clock's.
+    assert meta.published is None or meta.published.year != TODAY.year
+    return meta.published, meta.published_text
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Title: Talks resume\nPublished: March 4\n\nDelegates met again.\n", "March 4"),
+        ("Title: Talks resume\nDate: Dec. 30\n\nDelegates met again.\n", "Dec. 30"),
+        ("Talks resume\nPublished: March 4\n\nDelegates met again.\n", "March 4"),
+        ("Talks resume\nPosted on: 4 March\n\nDelegates met again.\n", "4 March"),
+        ("Talks resume\nUpdated 09:30 Tuesday, Mar. 4th\n\nDelegates met again.\n", "Mar. 4th"),
+        ("Talks resume\nPublished: March 4 at 2130 GMT\n\nDelegates met again.\n", "March 4"),
+        ("Talks resume\n\nGENEVA, Mar. 3 — Delegates met again.\n", "Mar. 3"),
+        ("Talks resume\n\nSEOUL, Jan. 20 (Yonhap) -- Delegates met again.\n", "Jan. 20"),
+    ],
+)
+def test_date_without_a_year_keeps_its_words_and_no_year(text: str, words: str) -> None:
+    assert dated(text) == (None, words)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Title: Talks resume\nPublished: Tuesday\n\nDelegates met again.\n",
+        "Talks resume\nPublished: Tuesday\n\nDelegates met again.\n",
+        "Talks resume\nUpdated 11:15\n\nDelegates met again.\n",
+        "Talks resume\nPublished: March\n\nDelegates met again.\n",
+        "Talks resume\nPosted by Ana Ruiz\n\nDelegates met again.\n",
+    ],
+)
+def test_weekday_time_or_month_alone_gives_no_date(text: str) -> None:
+    assert dated(text) == (None, None)
+
+
+def test_dateline_takes_the_year_of_a_full_date_at_the_top() -> None:
+    text = (
+        "N. Korea tests again\n\nDiplomacy 11:15 January 20, 2022\n\n"
+        "SEOUL, Jan. 20 (Yonhap) -- North Korea fired a missile, officials said.\n"
+    )
+    assert dated(text) == (dt.date(2022, 1, 20), None)
+    header = "Title: Talks\nPublished: March 4\n\nUpdated 2019-03-05 10:00\n\nDelegates met.\n"
+    assert dated(header) == (dt.date(2019, 3, 4), None)
+    month = "Talks\n\nGENEVA, Mar. 3 — Delegates met for the third time in March 2019.\n"
+    assert dated(month) == (dt.date(2019, 3, 3), None)
+
+
+def test_year_from_a_date_across_new_year() -> None:
+    text = "Talks\nPublished: Dec. 30\nUpdated Jan. 2, 2019\n\nDelegates met again.\n"
+    assert dated(text) == (dt.date(2018, 12, 30), None)
+
+
+def test_historical_date_lends_no_year() -> None:
+    filler = "".join(f"Paragraph {i} on the talks.\n\n" for i in range(30))
+    deep = f"Talks\n\nGENEVA, Mar. 3 — Delegates met.\n\n{filler}The accord of March 1, 2018.\n"
+    assert dated(deep) == (None, "Mar. 3")
+    # Near the top, but months away: about something else.
+    near = "Talks\n\nGENEVA, Mar. 3 — Delegates met, recalling the accord of June 12, 2018.\n"
+    assert dated(near) == (None, "Mar. 3")
+
+
+def test_published_text_reaches_the_source(tmp_path: Path) -> None:
+    path = write(tmp_path / "talks.txt", "Title: Talks\nPublished: March 4\n\nDelegates met.\n")
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    assert doc.source.published is None
+    assert doc.source.published_text == "March 4"
+    full = ingest_text("Text.", input="x", published=dt.date(2019, 3, 4), published_text="March 4")
+    assert full.source.published_text is None  # a full date needs no words
+
+
+def test_html_date_from_the_text_keeps_its_words() -> None:
+    body = ARTICLE_BODY.replace("<h1>", "<p>Published: March 4</p><h1>")
+    text, meta = extract_html(page("", body))
+    assert "Published: March 4" in text
+    assert (meta.published, meta.published_text) == (None, "March 4")
+    marked = '<meta property="article:published_time" content="2019-03-04T09:00:00Z">'
+    assert extract_html(page(marked, body))[1].published == dt.date(2019, 3, 4)

@@ -340,7 +340,9 @@ def test_events_in_other_blocks_are_never_compared(
     assert ("ev-base", "ev-next-day") in pairs
     # A week-precise date reaches three days: 12 and 15 January are compared.
     assert ("ev-base", "ev-week") in pairs
-    for never in ("ev-quad", "ev-actors", "ev-undated"):
+    # An article with no date at all still reports the day's events: it is compared with them.
+    assert ("ev-base", "ev-undated") in pairs
+    for never in ("ev-quad", "ev-actors"):
         assert not any(never in p for p in pairs), never
     assert ("ev-base", "ev-far") not in pairs  # three days apart, both day-precise
 
@@ -494,10 +496,7 @@ def test_majority_value_is_shown_and_the_minority_kept(voa: Document, yonhap: Do
         (5.0, ["src-third", "src-voa"]),
         (6.0, ["src-yonhap"]),
     ]
-    # Places compare without case; each distinct place keeps its sources.
-    places = by_field["location"].values
-    assert [(v.value, v.source_ids) for v in places] == [
-        ("Pyongyang", ["src-voa", "src-yonhap"]),
-        ("Vladivostok", ["src-third"]),
-    ]
+    # Outlets name one place at different scales far more often than they disagree on it:
+    # places are shown, not set against each other.
+    assert "location" not in by_field
     assert "date" not in by_field

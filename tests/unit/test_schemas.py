@@ -71,3 +71,28 @@ def test_briefing_schema_rejects_unknown_fields() -> None:
     assert minimal["$schema"].endswith("2020-12/schema")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"surprise": 1}, schema)
+
+
+def test_extraction_asks_for_a_quote_per_record_and_an_actor_per_event() -> None:
+    # Under grammar-constrained decoding a server returned "quotes": [] when nothing said
+    # otherwise; minItems is allowed by strict mode and makes the schema say it.
+    defs = schema_for("extraction")["$defs"]
+    assert defs["ExtractedEvent"]["properties"]["quotes"]["minItems"] == 1
+    assert defs["ExtractedEvent"]["properties"]["actors"]["minItems"] == 1
+    assert defs["ExtractedStance"]["properties"]["quotes"]["minItems"] == 1
+    validator = jsonschema.Draft202012Validator(schema_for("extraction"))
+    empty = {
+        "events": [],
+        "stances": [
+            {
+                "holder": {"name": "A", "canonical": "A", "country": None, "kind": "person"},
+                "topic": "t",
+                "target": None,
+                "polarity": "favor",
+                "quote_type": "direct",
+                "claim": "c",
+                "quotes": [],
+            }
+        ],
+    }
+    assert list(validator.iter_errors(empty))
