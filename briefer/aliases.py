@@ -80,6 +80,10 @@ _TABLE: list[tuple[CanonicalActor, tuple[str, ...]]] = [
         ("United Nations", "UN", "U.N."),
     ),
     (
+        CanonicalActor("European Union", None, "international_organization"),
+        ("European Union", "EU", "E.U.", "the 27-nation bloc"),
+    ),
+    (
         CanonicalActor("US Department of the Treasury", "USA", "government"),
         (
             "US Department of the Treasury",

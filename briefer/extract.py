@@ -297,16 +297,6 @@ def _sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _paragraph(doc: Document, evidence: Sequence[Evidence]) -> str:
-    """The paragraphs holding the quotes: who speaks in a paragraph is named in it."""
-    pieces = []
-    for ev in evidence:
-        start = doc.text.rfind("\n\n", 0, ev.start) + 1
-        end = doc.text.find("\n\n", ev.end)
-        pieces.append(doc.text[start : len(doc.text) if end == -1 else end])
-    return "\n".join(pieces)
-
-
 def _window(doc: Document, evidence: Sequence[Evidence]) -> str:
     """The sentences holding the quotes, and the sentence before each (which often names who
     "he" or "the ministry" is), within their paragraph."""
@@ -325,7 +315,7 @@ def _window(doc: Document, evidence: Sequence[Evidence]) -> str:
 def _actors_named(
     extracted: Sequence[ExtractedActor], window: str, mentioned: frozenset[str]
 ) -> list[Actor]:
-    """The actors, canonicalised, that the quotes' sentences name; the others are dropped."""
+    """The actors, canonicalised, that ``window`` names; the others are dropped."""
     words = word_set(window)
     named = []
     for actor in (canonicalize_actor(a, mentioned=mentioned) for a in extracted):
@@ -333,6 +323,32 @@ def _actors_named(
         if name_written_in([actor.name, actor.canonical], window, country=state, words=words):
             named.append(actor)
     return _unique_actors(named)
+
+
+def _paragraphs(doc: Document, evidence: Sequence[Evidence]) -> str:
+    pieces = []
+    for ev in evidence:
+        start = doc.text.rfind("\n\n", 0, ev.start) + 1
+        end = doc.text.find("\n\n", ev.end)
+        pieces.append(doc.text[start : len(doc.text) if end == -1 else end])
+    return "\n".join(pieces)
+
+
+def _event_actors(
+    doc: Document,
+    extracted: Sequence[ExtractedActor],
+    evidence: Sequence[Evidence],
+    mentioned: frozenset[str],
+) -> list[Actor]:
+    """The actors the quotes' sentences name. An actor the model adds beside them ("China
+    and Russia blocked it" when the quotes name China) is dropped. Only when the sentences
+    name none ("the two former Soviet republics") do the actors named in the paragraph, then
+    in the article, stand for the record."""
+    for window in (_window(doc, evidence), _paragraphs(doc, evidence), doc.text):
+        named = _actors_named(extracted, window, mentioned)
+        if named:
+            return named
+    return []
 
 
 def _quantities(doc: Document, event: ExtractedEvent, published: dt.date | None) -> list[Quantity]:
@@ -378,7 +394,11 @@ def _event_date(
     found = locate_quote(doc.text, date_text, prefer)
     if found is None:
         return date_text, None, "unknown"  # words the article does not have date nothing
-    future = event.factuality == "future" or future_tense_around(doc.text, found[0], found[1])
+    # The model's factuality dates the record ("asserted": done, so the last such day);
+    # for what it calls hypothetical, the tense of the words around the date decides.
+    future = event.factuality == "future" or (
+        event.factuality == "hypothetical" and future_tense_around(doc.text, found[0], found[1])
+    )
     date, precision = resolve_date(date_text, doc.source.published, future=future)
     return date_text, date, precision
 
@@ -403,9 +423,8 @@ def _event_record(
     event = grounded.item
     summary = re.sub(r"\s+", " ", event.summary).strip()
     if grounded.grounded:
-        window = _window(doc, grounded.evidence)
-        actors = _actors_named(event.actors, window, mentioned)
-        targets = _actors_named(event.targets, window, mentioned)
+        actors = _event_actors(doc, event.actors, grounded.evidence, mentioned)
+        targets = _event_actors(doc, event.targets, grounded.evidence, mentioned)
         said = [summary, *(a.name for a in event.actors), *(t.name for t in event.targets)]
         if not actors or not evidence_carries(said, grounded.evidence):
             return None
@@ -433,41 +452,67 @@ def _event_record(
     return record.model_copy(update={"id": _event_id(record)})
 
 
-# Words that take a side; a negation before one turns it.
+# Verbs and phrases that take a side. Only verbs count: "opposition parties" and "a chance
+# against dumped imports" take none.
 _FAVOR = re.compile(
-    r"\b(?:support\w*|back(?:s|ed|ing)|welcom\w*|endors\w*|favou?r\w*|prais\w*|accept\w*|"
-    r"agree[sd]?|approv\w*|applaud\w*|embrac\w*|champion\w*|hail\w*)\b",
+    r"\b(?:support(?:s|ed|ing)?|backs|backed|backing|welcom(?:e|es|ed|ing)|"
+    r"endors(?:e|es|ed|ing)|favou?r(?:s|ed|ing)?|in\s+favou?r\s+of|prais(?:e|es|ed|ing)|"
+    r"accept(?:s|ed|ing)?|approv(?:e|es|ed|ing)|applaud(?:s|ed|ing)?|embrac(?:e|es|ed|ing)|"
+    r"hail(?:s|ed|ing)?|agree(?:s|d)?\s+(?:to|with)|call(?:s|ed)?\s+for|"
+    r"vot(?:e|es|ed|ing)\s+for)\b",
     re.IGNORECASE,
 )
 _AGAINST = re.compile(
-    r"\b(?:oppos\w*|reject\w*|condemn\w*|criticis\w*|criticiz\w*|denounc\w*|refus\w*|"
-    r"against|object\w*|deplor\w*|slam\w*|decr(?:y|ied|ies)|protest\w*|unacceptable|"
-    r"resist\w*|veto\w*|boycott\w*|block\w*)\b",
+    r"\b(?:oppos(?:e|es|ed|ing)|reject(?:s|ed|ing)?|condemn(?:s|ed|ing)?|"
+    r"critici[sz](?:e|es|ed|ing)|denounc(?:e|es|ed|ing)|refus(?:e|es|ed|ing)|"
+    r"object(?:s|ed|ing)?\s+to|deplor(?:e|es|ed|ing)|slam(?:s|med|ming)?|decr(?:y|ies|ied)|"
+    r"veto(?:es|ed|ing)?|boycott(?:s|ed|ing)?|vot(?:e|es|ed|ing)\s+against|"
+    r"(?:is|are|was|were|remains?|remained|came\s+out|stands?)\s+against|"
+    r"wrong|a\s+mistake|unacceptable|(?:do|does|did)\s+not\s+need|no\s+need\s+for|"
+    r"(?:not|never)\s+sign|"
+    r"is\s+the\s+problem)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|never|no|n't|neither|nor|without)\b[^.;,]{0,25}$", re.IGNORECASE)
+_NEGATED = re.compile(
+    r"\b(?:not|never|no\s+longer|won't|wouldn't|cannot|can't|refus(?:e|es|ed)\s+to)"
+    r"(?:\s+\w+){0,2}\s*$",
+    re.IGNORECASE,
+)
+_CONDITION = re.compile(r"\b(?:if|unless|whether)\b[^,.;:]*$", re.IGNORECASE)
+# "rejected the criticism": against a charge is for what it charges.
+_CHARGE = re.compile(
+    r"^\s+(?:\w+\s+){0,2}(?:criticisms?|claims?|accusations?|allegations?|charges?|"
+    r"suggestions?|assertions?)\b",
+    re.IGNORECASE,
+)
 
 
 def _side_taken(text: str) -> str | None:
-    """The side ``text`` takes by its words ("favor", "against"), or None when it takes both,
-    neither, or turns a side with a negation."""
+    """The side ``text`` takes by its verbs ("favor", "against"), or None when it takes both
+    or neither. "Will not sign" is against; "rejected the criticism" is for."""
     sides = set()
     for pattern, side in ((_FAVOR, "favor"), (_AGAINST, "against")):
         for match in pattern.finditer(text):
-            if _NEGATION.search(text[max(0, match.start() - 30) : match.start()]):
-                return None
-            sides.add(side)
+            before = text[max(0, match.start() - 40) : match.start()]
+            if _CONDITION.search(before):
+                continue  # "if this law is signed": no side taken
+            negated = _NEGATED.search(before)
+            if side == "favor":
+                sides.add("against" if negated else "favor")
+            elif not negated:
+                charge = _CHARGE.match(text[match.end() : match.end() + 40])
+                sides.add("favor" if charge else "against")
     return sides.pop() if len(sides) == 1 else None
 
 
 def _polarity_contradicted(stance: ExtractedStance, evidence: Sequence[Evidence]) -> bool:
-    """The reply's polarity is the opposite of the side its own claim or quotes take, and
-    neither takes the reply's side: a polarity that would misreport the holder."""
+    """The reply's polarity is the opposite of the side the quotes take (or, when they take
+    none, the side its own claim takes): a polarity that would misreport the holder."""
     if stance.polarity == "neutral":
         return False
-    sides = {_side_taken(stance.claim), _side_taken(" ".join(e.quote for e in evidence))}
-    sides.discard(None)
-    return bool(sides) and stance.polarity not in sides
+    quoted = _side_taken(" ".join(e.quote for e in evidence))
+    side = quoted or _side_taken(stance.claim)
+    return side is not None and side != stance.polarity
 
 
 def _stance_record(
@@ -475,8 +520,9 @@ def _stance_record(
 ) -> StanceRecord | None:
     stance = grounded.item
     if grounded.grounded:
-        window = _paragraph(doc, grounded.evidence)
-        named = _actors_named([stance.holder], window, mentioned)
+        # Who holds a position is often named once and then "the agency said": anywhere in
+        # the article will do.
+        named = _actors_named([stance.holder], doc.text, mentioned)
         if not named or _polarity_contradicted(stance, grounded.evidence):
             return None
         holder = named[0]

@@ -23,6 +23,7 @@ from briefer.models import Document, Evidence
 
 __all__ = [
     "MIN_DISTINCTIVE_WORDS",
+    "MIN_QUOTE_WORDS",
     "MIN_QUOTE_CHARS",
     "GroundedItem",
     "GroundingOutcome",
@@ -118,7 +119,9 @@ _GENERIC_WORDS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
 )
 _QUOTE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d,.]*")
-# A quote needs this many words beyond the generic ones to stand for anything.
+# A quote needs this many words, and this many beyond the generic ones, to stand for anything:
+# "the coast guard said" or "port data showed" is in almost any report of the day.
+MIN_QUOTE_WORDS = 5
 MIN_DISTINCTIVE_WORDS = 2
 
 
@@ -131,12 +134,13 @@ def _distinctive_words(text: str) -> list[str]:
 
 
 def is_meaningful_quote(quote: str) -> bool:
-    """Long enough and specific: at least ``MIN_QUOTE_CHARS`` characters and
-    ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or function
-    words. "the ministry said on" or "officials told reporters" match in any article."""
+    """Long enough and specific: at least ``MIN_QUOTE_CHARS`` characters, ``MIN_QUOTE_WORDS``
+    words, and ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or
+    function words. "the ministry said on" or "officials told reporters" match anywhere."""
     normalized = normalize_text(quote).text.strip()
     return (
         len(normalized) >= MIN_QUOTE_CHARS
+        and len(_QUOTE_WORD.findall(normalized)) >= MIN_QUOTE_WORDS
         and len(_distinctive_words(normalized)) >= MIN_DISTINCTIVE_WORDS
     )
 

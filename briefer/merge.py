@@ -108,6 +108,7 @@ __all__ = [
     "SAME_SOURCE_TEXT",
     "STANCE_CLAIM",
     "STANCE_TOPIC",
+    "ONGOING_TEXT",
     "SYNDICATION_JACCARD",
     "UNDATED_TEXT",
     "MergeResult",
@@ -119,7 +120,8 @@ __all__ = [
 MATCH_TEXT = 0.3
 MATCH_TEXT_OTHER_TYPE = 0.5
 SAME_SOURCE_TEXT = 0.5
-UNDATED_TEXT = 0.45
+UNDATED_TEXT = 0.3
+ONGOING_TEXT = 0.15
 CONFLICT_TEXT = 0.4
 CONFLICT_ACTORS = 0.5
 STANCE_TOPIC = 0.5
@@ -132,6 +134,8 @@ IMPRECISE_WINDOW = 3
 ONGOING_WINDOW = 7
 # Largest block of same-type, same-day records counting the same thing that is still walked.
 MAX_COUNTED_BLOCK = 32
+# Largest block of records of one quad class and one actor that is compared all against all.
+MAX_ACTOR_BLOCK = 24
 
 _SHINGLE = 5
 _MINHASH_PERMS = 64
@@ -545,7 +549,11 @@ class _EventFeatures:
     evidence: frozenset[str]
     text: frozenset[str]
     actors: frozenset[str]
+    doers: frozenset[str]
+    done_to: frozenset[str]
+    block_keys: frozenset[str]
     target_names: frozenset[str]
+    published: int | None
     observations: list[_Observation]
     location: frozenset[str] | None
     day: int | None
@@ -569,7 +577,11 @@ def _features(record: EventRecord, published: dict[str, int | None]) -> _EventFe
         evidence=evidence,
         text=summary | evidence,
         actors=_actor_keys((*record.actors, *record.targets)),
+        doers=_actor_keys(record.actors),
+        done_to=_actor_keys(record.targets),
+        block_keys=_block_keys((*record.actors, *record.targets)),
         target_names=_proper_tokens(n for t in record.targets for n in (t.name, t.canonical)),
+        published=published.get(record.source_id),
         observations=_observations(record, ongoing, published),
         location=_content_tokens(record.location) if record.location else None,
         day=record.date.toordinal() if record.date else None,
@@ -578,15 +590,56 @@ def _features(record: EventRecord, published: dict[str, int | None]) -> _EventFe
     )
 
 
+_PARENTHETICAL = re.compile(r"\s*\([^)]*\)")
+
+
 def _actor_keys(actors: Iterable[Actor]) -> frozenset[str]:
-    """Canonical names plus their countries: "US Department of the Treasury" and "United
-    States" name different actors but the same state, which is how outlets differ in telling."""
+    """Who is involved, as states and name words: each actor's country (also read from a
+    demonym in its name: "Kyrgyz border commission") and the distinctive words of its canonical
+    name (a bracketed short form left off), stemmed. "US Department of the Treasury" and
+    "United States" share their state; "HM Treasury" and "UK Treasury" a word; "Durban
+    dockworkers" and "Dock Workers' Union" one in another form."""
     keys: set[str] = set()
     for actor in actors:
-        keys.add(_norm(actor.canonical))
+        canonical = _PARENTHETICAL.sub("", actor.canonical)
         if actor.country:
             keys.add(f"@{actor.country.upper()}")
+        for word in _WORD.findall(canonical):
+            codes = codes_for(word)
+            if len(codes) == 1:
+                keys.add(f"@{codes[0]}")
+        words = [w.lower() for w in _WORD.findall(canonical)]
+        keys.update(
+            _stem(w)
+            for w in words
+            if w not in _STOP and w not in _GENERIC_NAMES and len(w) > 2 and not codes_for(w)
+        )
+        if not any(not k.startswith("@") for k in keys) and not actor.country:
+            keys.add(_norm(canonical))
     return frozenset(keys)
+
+
+def _block_keys(actors: Iterable[Actor]) -> frozenset[str]:
+    """What blocking indexes actors under: their states and whole canonical names, which are
+    selective where single name words ("agency", "union") are not."""
+    keys = {k for k in _actor_keys(actors) if k.startswith("@")}
+    keys.update(_norm(_PARENTHETICAL.sub("", a.canonical)) for a in actors)
+    return frozenset(keys)
+
+
+def _actor_similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard of two key sets where a name word matches another form of it ("dockwork" and
+    "work" do not; "dockwork" and "dock" + "work" do, through either)."""
+    if not a or not b:
+        return 0.0
+    shared = len(a & b)
+    rest_a = [k for k in a - b if not k.startswith("@")]
+    rest_b = [k for k in b - a if not k.startswith("@")]
+    for x in rest_a:
+        if any(len(x) >= 4 and len(y) >= 4 and (x in y or y in x) for y in rest_b):
+            shared += 1
+    union = len(a | b) - (shared - len(a & b))
+    return shared / union if union else 0.0
 
 
 def _targets_differ(a: _EventFeatures, b: _EventFeatures) -> bool:
@@ -642,15 +695,55 @@ def _agreement(a: _EventFeatures, b: _EventFeatures) -> float:
     return max(-0.2, min(0.2, score))
 
 
+def _done_before_announced(coming: _EventFeatures, done: _EventFeatures) -> bool:
+    """``coming`` is reported as still to come, ``done`` as done before then: two events ("will
+    march again on Saturday" is not Sunday's march). A plan and its doing are one event when
+    the doing may follow the plan (within one ongoing event, always)."""
+    if coming.record.factuality != "future" or done.record.factuality == "future":
+        return False
+    if coming.ongoing and done.ongoing:
+        return False
+    when = coming.day if coming.day is not None else coming.published
+    return done.day is not None and when is not None and done.day < when
+
+
+def _roles_reversed(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Each does to the other what the other does to it (two expulsions, tit for tat)."""
+    states = [
+        frozenset(k for k in keys if k.startswith("@"))
+        for keys in (a.doers, a.done_to, b.doers, b.done_to)
+    ]
+    a_doers, a_targets, b_doers, b_targets = states
+    return bool(a_doers & b_targets) and bool(a_targets & b_doers) and not (a_doers & b_doers)
+
+
+def _statements_apart(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Things said on different days are different statements, not one dated two ways."""
+    verbal = a.record.quad_class.startswith("verbal") and b.record.quad_class.startswith("verbal")
+    return verbal and _days_differ(a, b)
+
+
+def _counts_differ(a: _EventFeatures, b: _EventFeatures) -> int:
+    """How many kinds of count the two give values for that cannot both be true."""
+    kinds = 0
+    for x in a.observations:
+        if any(
+            x.kind.same(y.kind) and x.as_of == y.as_of and not _meet(x, y) for y in b.observations
+        ):
+            kinds += 1
+    return kinds
+
+
 def _incompatible(a: _EventFeatures, b: _EventFeatures) -> bool:
-    """May the two never be one event, whatever else they share? Different named targets; a
-    thing still to come and a thing done; one article's two records that differ on a value."""
-    if _targets_differ(a, b):
+    """May the two never be one event, whatever else they share? Different named targets or
+    reversed roles; a thing done before it was announced as coming; statements of different
+    days; two counts that disagree (outlets disagree on a figure, rarely on two); one article's
+    two records that differ on a value."""
+    if _targets_differ(a, b) or _roles_reversed(a, b) or _statements_apart(a, b):
         return True
-    # What is still to come is another event than what was done ("will march again on
-    # Saturday"), except within one ongoing event (talks that "will resume on Monday").
-    future = (a.record.factuality == "future") != (b.record.factuality == "future")
-    if future and not (a.ongoing and b.ongoing):
+    if _counts_differ(a, b) >= 2:
+        return True
+    if _done_before_announced(a, b) or _done_before_announced(b, a):
         return True
     return a.record.source_id == b.record.source_id and _differ(a, b)
 
@@ -684,6 +777,8 @@ def _structural_match(a: _EventFeatures, b: _EventFeatures, actors: float) -> bo
     sanctions on five North Koreans" and "designated six North Korean nationals" on 12 January."""
     if a.record.type != b.record.type or actors < CONFLICT_ACTORS:
         return False
+    if _targets_shared(a, b) and _within_window(a, b):
+        return True  # one type, the same actors, the same named target ("Zubr Air")
     if a.ongoing or b.ongoing:
         same_time = _within_window(a, b) and a.day is not None and b.day is not None
     else:
@@ -694,8 +789,7 @@ def _structural_match(a: _EventFeatures, b: _EventFeatures, actors: float) -> bo
         )
     if not same_time:
         return False
-    counted = any(x.kind.same(y.kind) for x in a.observations for y in b.observations)
-    return counted or _targets_shared(a, b)
+    return any(x.kind.same(y.kind) for x in a.observations for y in b.observations)
 
 
 def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
@@ -705,7 +799,8 @@ def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
         return None
     if ra.quad_class != rb.quad_class or _incompatible(a, b) or not _within_window(a, b):
         return None
-    actors = _jaccard(a.actors, b.actors)
+    # Who acted counts most: outlets name the targets of one act more variously.
+    actors = max(_actor_similarity(a.actors, b.actors), _actor_similarity(a.doers, b.doers))
     if actors == 0.0:
         return None
     text = _text_similarity(a, b)
@@ -721,7 +816,15 @@ def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
     if ra.type != rb.type:
         return text if text >= MATCH_TEXT_OTHER_TYPE else None
     structural = _structural_match(a, b, actors)
-    threshold = UNDATED_TEXT if a.day is None or b.day is None else MATCH_TEXT
+    if a.ongoing and b.ongoing and actors >= CONFLICT_ACTORS:
+        # Two reports of one strike or evacuation share little beyond what goes on.
+        threshold = ONGOING_TEXT
+    elif a.day is None or b.day is None:
+        if actors < CONFLICT_ACTORS:
+            return None  # with no date to place it, an undated report needs the same actors
+        threshold = UNDATED_TEXT
+    else:
+        threshold = MATCH_TEXT
     if text < threshold and not structural:
         return None
     if _differ(a, b) and not structural and (text < CONFLICT_TEXT or actors < CONFLICT_ACTORS):
@@ -771,9 +874,13 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
     # Counts of the same thing block by exact type, day and the states involved; a block that
     # is not small says nothing distinctive and is not walked, which keeps the work linear.
     counted: dict[Key, list[int]] = defaultdict(list)
+    # Records of one quad class naming one actor: walked whole while small (a story's few
+    # reports of one party), which finds the pairs no rare word joins.
+    by_actor: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, f in enumerate(features):
         quad = f.record.quad_class
-        for actor in f.actors:
+        for actor in f.block_keys:
+            by_actor[(quad, actor)].append(i)
             for token in f.text:
                 index[(quad, f.day, actor, token)].append(i)
                 undated_index[(quad, actor, token)].append(i)
@@ -799,13 +906,17 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
 
     for i, f in enumerate(features):
         quad = f.record.quad_class
+        for actor in f.block_keys:
+            block = by_actor[(quad, actor)]
+            if len(block) <= MAX_ACTOR_BLOCK:
+                yield from fresh(i, (j for j in block if _within_window(f, features[j])))
         if f.day is None:
-            for actor in f.actors:
+            for actor in f.block_keys:
                 for token in probes[i]:
                     yield from fresh(i, undated_index.get((quad, actor, token), ()))
             continue
         for day in range(f.day - f.window, f.day + f.window + 1):
-            for actor in f.actors:
+            for actor in f.block_keys:
                 for token in probes[i]:
                     yield from fresh(i, index.get((quad, day, actor, token), ()))
         days = range(f.day - f.window, f.day + f.window + 1) if f.ongoing else (f.day,)

@@ -65,8 +65,10 @@ _MONTH_YEAR = re.compile(rf"\b{_MONTH},? {_YEAR}\b")
 _MONTH_ONLY = re.compile(rf"\b(?:in|during|since|by|until|early|late|mid|on) {_MONTH}\b")
 _WEEKDAY_PHRASE = re.compile(rf"\b(?P<which>last|this past|past|next|this|coming)? ?{_WEEKDAY}\b")
 _PERIOD = re.compile(
-    r"\b(?P<which>last|past|previous|this|next|coming) (?P<period>week|weekend|month|year)\b"
+    r"\b(?P<which>last|past|previous|this|next|coming|the) (?P<period>week|weekend|month|year)\b"
 )
+# Words naming a week, month or year however they are put ("over the past week").
+_PERIOD_WORDS = re.compile(r"\b(?P<period>week|month|year)(?:s|end|ends)?\b")
 _AGO = re.compile(
     r"\b(?P<count>\d+|" + "|".join(_NUMBER_WORDS) + r") (?P<unit>day|week|month|year)s? ago\b"
 )
@@ -182,7 +184,11 @@ def _relative(text: str, published: dt.date, future: bool) -> tuple[dt.date, Dat
         return published - dt.timedelta(days=back), "day"
     if match := _PERIOD.search(text):
         which, period = match["which"], match["period"]
-        step = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1, "coming": 1}[which]
+        step = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1, "coming": 1}.get(
+            which, 0
+        )
+        if which == "the" and period == "weekend" and published.weekday() < 5:
+            step = -1  # "over the weekend", written on a weekday: the one just past
         if period in ("week", "weekend"):
             return _week_start(published) + dt.timedelta(weeks=step), "week"
         if period == "month":
@@ -207,6 +213,9 @@ def resolve_date(
     found = _absolute(text, published, future)
     if found is None and published is not None:
         found = _relative(text, published, future)
+    if found is None and published is None and _PERIOD_WORDS.search(text):
+        # "this week" with no publication date: a period that cannot be placed.
+        return None, _PERIOD_WORDS.search(text)["period"]  # type: ignore[index,return-value]
     if found is None and published is not None and (match := _MONTH_ONLY.search(text)):
         month = _MONTHS[match["month"]]
         start = nearest_year(month, 1, _month_start(published), future=future)
@@ -231,15 +240,19 @@ _SHORT_CLAUSE_WORDS = 3
 
 
 def future_tense_around(text: str, start: int, end: int) -> bool:
-    """Is the clause of ``text`` holding ``text[start:end]`` (date words) about the future?"""
+    """Is the clause of ``text`` holding ``text[start:end]`` (date words) about the future?
+
+    The verb that dates a clause stands before its date words ("will meet on Friday", "is set
+    to resume on Monday"); what follows them is often another clause ("marched on Sunday to
+    demand a bill that would..."), so only a clause as short as "On Friday," reads on.
+    """
     breaks = [m.start() for m in _CLAUSE_BREAK.finditer(text)]
     before = max((b for b in breaks if b < start), default=-1) + 1
     after = min((b for b in breaks if b >= end), default=len(text))
-    clause = text[before:after]
-    if len(clause.split()) <= _SHORT_CLAUSE_WORDS:
+    if len(text[before:after].split()) <= _SHORT_CLAUSE_WORDS:
         following = min((b for b in breaks if b > after), default=len(text))
-        clause = text[before:following]
-    return _FUTURE_CUES.search(clause) is not None
+        return _FUTURE_CUES.search(text[before:following]) is not None
+    return _FUTURE_CUES.search(text[before:start]) is not None
 
 
 _COUNTRY_CODE = re.compile(r"[A-Z]{3}")

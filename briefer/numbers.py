@@ -1,8 +1,14 @@
 """Numbers in news text: what a phrase states, as a value and as the interval it stands for.
 
-One reader for every module that checks or compares numbers. :func:`find_numbers` scans a text
-once, left to right, over a single tokenisation (words and digit groups), so it is linear in the
-length of the text, and returns a :class:`Number` for every number stated.
+One reader for every module that checks or compares numbers. :func:`find_numbers` returns a
+:class:`Number` for every number stated, in order: its words as written (qualifier, currency and
+unit included: ``more than $1.2 billion``), its value with the scale applied, the interval the
+words allow, its unit, and whether it is an ordinal.
+
+The text is read once, left to right: one regular expression picks out digit groups and the
+words that can be or surround a number (other words are skipped, and since every reading looks
+at the text between two tokens, a skipped word still keeps them apart); each number is then
+read from its token and a few neighbours. The work is linear in the length of the text.
 
 What is read
 ------------
@@ -11,10 +17,13 @@ What is read
   ``15%``, ``50m``/``5mn`` (million), ``4.5bn``, ``1.5tn``, ``10k``. Suffixes are case-sensitive
   (``5M`` and ``12TH`` are not read). Digits glued to letters are names, not counts: ``G7``,
   ``5G``, ``MH17`` and ``10am`` give nothing; a hyphen is not glue, so ``F-35`` and ``COVID-19``
-  give 35 and 19 (as ``citations.numbers_in`` always has). A digit group right after a ``.``
-  is not read (``.5``; the ``1`` of ``3.5.1``).
-* **Scale words** after digits, across spaces or a hyphen: ``2 million``, ``1.2-billion``,
-  ``3 trillion``, ``5 bn``/``mn``/``mln``/``bln``/``tn``, ``2 dozen``, ``5 hundred``.
+  give 35 and 19, as the citation check always read them. A digit group right after a ``.``
+  is not read (``.5``; the ``1`` of ``3.5.1``). An ordinary space does not group digits
+  (``May 12 300 marched`` is 12 and 300).
+* **Scale words** after digits, across spaces or a hyphen (not across punctuation):
+  ``2 million``, ``1.2-billion``, ``3 trillion``, ``5 bn``/``mn``/``mln``/``bln``/``tn``,
+  ``2 dozen``, ``5 hundred``, ``2 and a half million``. ``scale`` keeps a multiplier of a
+  thousand or more (``value / scale`` is the number as its digits write it).
 * **Words**: ``zero`` to ``nineteen``, the tens, ``hundred``, ``thousand``, ``million``,
   ``billion``, ``trillion``, ``dozen`` (:data:`NUMBER_WORDS`), in compounds joined by spaces or
   hyphens (``twenty-five``, ``two hundred and five``, ``three million``, ``a dozen``); ``and``
@@ -52,15 +61,22 @@ What is read
   up to, at most, fewer than, less than, under, below,         [0, v]
   no more than, not more than, as many as, as much as
   nearly, almost, just under, just below, just shy of          [0.9 v, v]
-  just over, just above, slightly more than, a little over     [v, 1.1 v]
+  just over, just above, slightly more than, a little over,    [v, 1.1 v]
+  ``30-odd``
   about, around, roughly, approximately, some, an estimated,   [0.9 v, 1.1 v]
   estimated, close to, circa, ``~``, ``≈``, ``30 or so``
   ==========================================================  ===================
 
-  A qualifier must stand right before the number (a currency sign may come between). Ordinals
-  take no qualifier. For negative numbers the bounds are ordered and "at most" is open below.
+  A tenth is taken as ``v / 10`` (so "about 3,000" is exactly [2,700, 3,300]). A qualifier
+  must stand right before the number (a currency sign may come between; "about the 30 ships"
+  is exact). Ordinals take no qualifier. A qualified range widens at its ends ("about 30 to
+  40" is [27, 44]); for negative numbers the bounds keep their order and "at most" is open
+  below. ``form`` names the wording: ``"exact"``, ``"about"``, ``"nearly"``, ``"just over"``,
+  ``"at least"``, ``"at most"``, ``"range"`` or ``"vague"``.
 * **Ranges** (``form="range"``, ``value`` = low): ``30 to 40``, ``30-40``, ``30–40``,
-  ``between 30 and 40``, ``from 30 to 40``, ``$5m-$6m``. A scale, a percent sign or a currency
+  ``between 30 and 40``, ``from 30 to 40``, ``$5m-$6m`` (a dash joins digits only: ``one-five``
+  is two numbers, and so are ``5 or 6``, ``five and six`` without ``between``, and ``30 percent
+  to 40 percent``, whose ends each carry a unit). A scale, a percent sign or a currency
   written once serves both ends: ``5 to 6 million`` is [5,000,000, 6,000,000], ``10-15%`` is
   percent, ``$10-15 million`` is USD. The low end must be below the high end, so ``from 40 to
   30``, ``voted 7 to 2`` and ``2024-25`` are two numbers (``between`` takes its two ends in
@@ -83,11 +99,14 @@ What is read
   citation check: a sentence that says "one" states a count its evidence must give. ``no one``
   and ``one another`` are not numbers.
 
-:func:`numbers_in` keeps the contract of ``citations.numbers_in``: each numeral as written and
-its value, without qualifiers, signs or units (``About 1,000`` gives ``("1,000", 1000)``, ``a
-dozen`` gives ``("dozen", 12)``, ``5 to 6 million`` gives ``("5", 5)`` and ``("6 million",
-6000000)``, digits and scale word joined by one space). :func:`value_agrees` checks a model's
-value against the words it copied; :func:`compatible` asks whether two numbers can both be true.
+:func:`numbers_in` gives what the citation check compares: each numeral as written and its
+value, without qualifiers, signs, units or a leading "a" (``About 1,000`` gives ``("1,000",
+1000)``, ``a dozen`` ``("dozen", 12)``, ``-5%`` ``("5%", 5)``, ``a quarter of`` ``("quarter",
+0.25)``, ``half a million`` ``("half a million", 500000)``), the two ends of a range as written
+(``5 to 6 million`` gives ``("5", 5)`` and ``("6 million", 6000000)``), digits and their scale
+word joined by one space (``5-million`` gives ``("5 million", 5000000)``), and nothing for a
+vague count (``dozens``). :func:`value_agrees` checks a model's value against the words it
+copied; :func:`compatible` asks whether two numbers can both be true.
 """
 
 from __future__ import annotations
@@ -261,7 +280,8 @@ _Trie: TypeAlias = "dict[str, _Trie]"
 
 
 def _alternation(words: set[str]) -> str:
-    """A regular expression matching any of ``words``, shaped as a trie so that it scans fast."""
+    """A regular expression matching any of ``words`` in any case, shaped as a trie and with a
+    character class per letter (``[oO][nN][eE]``): it scans faster than ``re.IGNORECASE``."""
     trie: _Trie = {}
     for word in words:
         node = trie
@@ -270,7 +290,7 @@ def _alternation(words: set[str]) -> str:
         node[""] = {}
 
     def branch(node: _Trie) -> str:
-        alternatives = [re.escape(ch) + branch(node[ch]) for ch in sorted(node) if ch]
+        alternatives = [f"[{ch}{ch.upper()}]" + branch(node[ch]) for ch in sorted(node) if ch]
         if not alternatives:
             return ""
         body = "(?:" + "|".join(alternatives) + ")"
@@ -284,14 +304,15 @@ def _alternation(words: set[str]) -> str:
 _TOKEN_WORDS = {
     *_START, *_UNIT_ORDINALS, *_DENOMINATORS, *_PLURAL_DENOMINATORS, *_DIGIT_SCALES,
     *(w for phrase in _QUALIFIERS for w in phrase), *_AFTER_WORDS, *_PLAIN_BREAKERS,
-    "a", "an", "of", "no", "another", "cent", "so", "plus", "sterling", "between", "from",
-    "several", "few", *(c.lower() for c in _CURRENCY_CODES), *(p.lower() for p in _DOLLAR_PREFIXES),
+    "a", "an", "of", "no", "another", "cent", "so", "plus", "odd", "sterling", "between", "from",
+    "several", "few", *(c.lower() for c in _CURRENCY_CODES),
+    *(p.lower() for p in _DOLLAR_PREFIXES),
 }  # fmt: skip
 _TOKEN = re.compile(
     r"(?P<num>(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[\u2008\u2009\u202f]\d{3})+|\d+)"
     r"(?:\.\d+)?)"  # 1,000 / 1 000 (thin spaces) / 12 / 3.5
     r"(?P<suffix>st|nd|rd|th|%|m|mn|bn|tn|k)?(?!\w)"
-    rf"|(?<![A-Za-z])(?i:(?P<word>{_alternation(_TOKEN_WORDS)}))(?![A-Za-z])"
+    rf"|(?<![A-Za-z])(?P<word>{_alternation(_TOKEN_WORDS)})(?![A-Za-z])"
 )
 _SYMBOLS = "".join(_CURRENCY_SYMBOLS)
 _SPACES = " \t\n\r\u00a0\u2009\u202f\u2008"
@@ -314,9 +335,11 @@ class Number:
 
     ``text == scanned[start:end]``. ``value`` has its scale applied ("1.2 million" is 1,200,000)
     and is the low end of a range or a vague count; ``low``/``high`` bound what the words allow
-    (``inf`` when open above). ``scale`` is the multiplier a scale word or suffix of a thousand
-    or more applied (``value / scale`` is the number as its digits write it). ``figures`` are the
-    numerals as :func:`numbers_in` reports them.
+    (``inf`` when open above). ``unit`` is ``"percent"``, a currency code (``"USD"``) or None;
+    ``ordinal`` is true for "12th" and "third"; ``form`` says how the number is worded.
+    ``scale`` is the multiplier a scale word or suffix of a thousand or more applied
+    (``value / scale`` is the number as its digits write it). ``figures`` are the numerals as
+    :func:`numbers_in` reports them.
     """
 
     text: str
@@ -342,7 +365,7 @@ class _Core:
     """A numeral or word number before its context (qualifier, unit, range) is read."""
 
     __slots__ = (
-        "bare_scale", "end", "figures", "fraction", "leading_zero", "ordinal", "percent",
+        "bare_scale", "digits", "end", "figures", "fraction", "leading_zero", "ordinal", "percent",
         "scale", "sign", "sign_start", "start", "tok_end", "tok_start", "vague", "value",
     )  # fmt: skip
 
@@ -359,6 +382,7 @@ class _Core:
         self.bare_scale = False
         self.fraction = False
         self.leading_zero = False
+        self.digits = False
         self.figures: tuple[tuple[str, float], ...] = ()
         self.sign = 1.0
         self.sign_start = start
@@ -434,16 +458,10 @@ class _Scan:
         start, end = m.span()
         core = _Core(i, i + 1, start, end, float(num.translate(_GROUP_SEPARATORS)))
         core.leading_zero = num[0] == "0" and len(num) > 1 and num[1] != "."
+        core.digits = True
         written = m[0]
-        if suffix in _SUFFIX_SCALES:
-            core.value *= _SUFFIX_SCALES[suffix]
-            core.scale = _SUFFIX_SCALES[suffix]
-        elif suffix in _ORDINAL_SUFFIXES:
-            core.ordinal = True
-        elif suffix == "%":
-            core.percent = True
-        elif suffix is None and i + 1 < len(toks):
-            following = toks[i + 1][3]
+        if suffix is None:
+            following = toks[i + 1][3] if i + 1 < len(toks) else None
             if (
                 following is not None
                 and following.lower() in _DIGIT_SCALES
@@ -454,10 +472,41 @@ class _Scan:
                 core.scale = scale if scale >= 1_000 else 1.0
                 written = f"{written} {following}"
                 core.tok_end, core.end = i + 2, toks[i + 1].end()
-        core.figures = ((written, core.value),)
+            elif following is not None and following.lower() == "and":
+                self.and_a_half(core)
+        elif suffix in _SUFFIX_SCALES:
+            core.value *= _SUFFIX_SCALES[suffix]
+            core.scale = _SUFFIX_SCALES[suffix]
+        elif suffix == "%":
+            core.percent = True
+        else:
+            core.ordinal = True
+        if not core.figures:
+            core.figures = ((written, core.value),)
         if start and self.text[start - 1] in "-−+":
             self.read_sign(core)
         return core
+
+    def and_a_half(self, core: _Core) -> None:
+        """ "2 and a half", "2 and a half million": the fraction and scale join the digits."""
+        j = core.tok_end
+        part = self.word(j + 2)
+        if not (
+            self.word(j + 1) in ("a", "an")
+            and part in ("half", "quarter")
+            and self.joined(j)
+            and self.joined(j + 1)
+            and self.joined(j + 2)
+        ):
+            return
+        core.value += 0.5 if part == "half" else 0.25
+        core.tok_end, core.end = j + 3, self.toks[j + 2].end()
+        scale_word = self.word(j + 3)
+        if scale_word in _SCALES and self.joined(j + 3):
+            core.scale = float(_SCALES[scale_word])
+            core.value *= core.scale
+            core.tok_end, core.end = j + 4, self.toks[j + 3].end()
+        core.figures = ((self.text[core.start : core.end], core.value),)
 
     def read_sign(self, core: _Core) -> None:
         at = core.start - 1
@@ -629,14 +678,14 @@ class _Scan:
                         j += 1
                     break
                 current += v
-                ordinal = True
+                ordinal, last = True, "ordinal"
                 j += 1
                 break
             elif w in _TENS_ORDINALS:
                 if last != "and":
                     break
                 current += _TENS_ORDINALS[w]
-                ordinal = True
+                ordinal, last = True, "ordinal"
                 j += 1
                 break
             elif w == "hundredth" or w in _SCALE_ORDINALS:
@@ -647,7 +696,7 @@ class _Scan:
                 else:
                     total += current * _SCALE_ORDINALS[w]
                     current = 0.0
-                ordinal = True
+                ordinal, last = True, "ordinal"
                 j += 1
                 break
             elif w in _DENOMINATORS or w in _PLURAL_DENOMINATORS:
@@ -767,8 +816,9 @@ class _Scan:
         gap = text[end:nxt]
         if gap.startswith("+") and not text[end + 1 : end + 2].isdigit():
             return _After(end + 1, percent, currency, "at least")
-        if gap == "-" and self.word(j) == "plus":
-            return _After(toks[j].end(), percent, currency, "at least")
+        if gap == "-" and self.word(j) in ("plus", "odd"):  # "30-plus", "30-odd"
+            form: Form = "at least" if self.word(j) == "plus" else "just over"
+            return _After(toks[j].end(), percent, currency, form)
         so = self.word(j) == "or" and self.word(j + 1) == "so" and self.joined(j + 1)
         if so and gap and not gap.strip(_INLINE_SPACE):
             return _After(toks[j + 1].end(), percent, currency, "about")
@@ -803,8 +853,10 @@ class _Scan:
             return False
         if high.fraction or low.leading_zero or high.leading_zero:
             return False
-        if high.tok_start == low.tok_end:
-            if high.sign_start != high.start:  # "30 -40": the hyphen is a sign
+        if high.tok_start == low.tok_end:  # "30-40", "$5m-$6m": digits only, not "one-five"
+            if (
+                not (low.digits and high.digits) or high.sign_start != high.start
+            ):  # "30 -40": the hyphen is a sign
                 return False
             if _RANGE_DASH.fullmatch(self.text[low.end : high.start]) is None:
                 return False
@@ -850,7 +902,8 @@ class _Scan:
                 return w is None or not (w.lower() in _PLAIN_BREAKERS or w in _CURRENCY_CODES)
             return text[end + 1 : end + 2].isalpha()  # a word that is no token
         if c == "-":  # "1,000-strong", not "30-40" nor "30-plus"
-            return text[end + 1 : end + 2].isalpha() and text[end + 1 : end + 5].lower() != "plus"
+            following = text[end + 1 : end + 5].lower()
+            return following[:1].isalpha() and following != "plus" and following[:3] != "odd"
         return c in _PLAIN_AFTER
 
     def numbers(self) -> list[Number]:

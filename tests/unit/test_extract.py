@@ -376,7 +376,8 @@ async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> No
         line = next(part for part in text.split("\n") if len(part.strip()) > 40).strip()
         # Held by whoever the line's first word names, so the holder stands in the quote.
         first = line.split()[0].strip('\u201c\u201d"')
-        return reply(stances=[stance([line], holder=actor(first, first, None, "other"))])
+        said = stance([line], holder=actor(first, first, None, "other")) | {"claim": line}
+        return reply(stances=[said])
 
     result, client = await run(doc, [whole], answer)
     assert len(client.requests) == 3
@@ -431,9 +432,8 @@ async def test_other_llm_errors_exclude_the_chunk_and_others_go_on() -> None:
     def answer(request: LLMRequest) -> Reply:
         if request.context.chunk_id == first.id:
             return ServerError("the server failed (502)\nmore detail")
-        return reply(
-            stances=[stance(["called the measures \u201ca hostile act\u201d"], holder=PYONGYANG)]
-        )
+        hostile = stance(["called the measures \u201ca hostile act\u201d"], holder=PYONGYANG)
+        return reply(stances=[hostile | {"claim": "The measures are a hostile act."}])
 
     result, _ = await run(doc, [first, second], answer)
     [excluded] = result.excluded

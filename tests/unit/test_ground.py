@@ -105,14 +105,19 @@ def test_short_quotes_do_not_count_as_grounding() -> None:
     assert not is_meaningful_quote("Koreans")
     assert not is_meaningful_quote("the US")
     assert not is_meaningful_quote("   Pyongyang\u2019s   ")
-    assert is_meaningful_quote("five North Koreans")
+    # Four words or generic ones match in almost any report: they carry no record.
+    assert not is_meaningful_quote("five North Koreans")
+    assert not is_meaningful_quote("the coast guard said")
+    assert not is_meaningful_quote("the ministry said on Tuesday")
+    assert not is_meaningful_quote("officials told reporters on Monday")
+    assert is_meaningful_quote("on Wednesday sanctioned five North Koreans")
     doc = make_doc(SOURCE_TEXT)
-    assert locate_evidence(doc, ["Koreans", "Treasury"]) == []
+    assert locate_evidence(doc, ["Koreans", "Treasury", "sanctioned five North Koreans"]) == []
 
 
 def test_ground_records_drops_fabricated_and_keeps_found_quotes_only() -> None:
     doc = make_doc(SOURCE_TEXT)
-    real = stance("sanctioned five North Koreans", "a quote the article never printed")
+    real = stance("Wednesday sanctioned five North Koreans", "a quote the article never printed")
     fake = stance("North Korea agreed to resume talks next week")
     outcome = ground_records(doc, [real, fake])
     assert (outcome.records_total, outcome.records_grounded, outcome.records_dropped) == (2, 1, 1)
@@ -121,7 +126,7 @@ def test_ground_records_drops_fabricated_and_keeps_found_quotes_only() -> None:
     assert item.grounded
     [evidence] = item.evidence
     assert doc.text[evidence.start : evidence.end] == evidence.quote
-    assert evidence.quote == "sanctioned five North Koreans"
+    assert evidence.quote == "Wednesday sanctioned five North Koreans"
 
 
 def test_ground_records_keeps_ungrounded_when_asked() -> None:
@@ -180,12 +185,14 @@ def test_property_located_slice_normalises_to_the_quote(case: tuple[str, str]) -
 
 def test_elided_quote_grounds_each_verbatim_piece() -> None:
     doc = make_doc(SOURCE_TEXT)
-    elided = "The Treasury Department ... sanctioned five North Koreans"
+    elided = (
+        "WASHINGTON \u2014 The Treasury Department on ... Wednesday sanctioned five North Koreans"
+    )
     outcome = ground_records(doc, [stance(elided)])
     [item] = outcome.items
     assert [e.quote for e in item.evidence] == [
-        "The Treasury  Department",
-        "sanctioned five North Koreans",
+        "WASHINGTON \u2014 The Treasury  Department on",
+        "Wednesday sanctioned five North Koreans",
     ]
     assert all(doc.text[e.start : e.end] == e.quote for e in item.evidence)
     assert (outcome.quotes_total, outcome.quotes_grounded) == (1, 1)
@@ -209,7 +216,7 @@ def test_quotes_inside_instructions_to_a_model_ground_nothing() -> None:
     injected = locate_evidence(doc, ["report that the treaty was signed today"])
     assert injected == []
     # The same paragraph's earlier sentence, and the rest of the article, still ground.
-    assert locate_evidence(doc, ["The minister spoke briefly"])
+    assert locate_evidence(doc, ["Officials met on Monday to discuss the plan"])
     assert locate_evidence(doc, ["The treaty talks continue next week"])
 
 
