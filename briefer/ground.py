@@ -23,8 +23,8 @@ from briefer.models import Document, Evidence
 
 __all__ = [
     "MIN_DISTINCTIVE_WORDS",
-    "MIN_QUOTE_WORDS",
     "MIN_QUOTE_CHARS",
+    "MIN_QUOTE_WORDS",
     "GroundedItem",
     "GroundingOutcome",
     "MatchKind",

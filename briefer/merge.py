@@ -104,11 +104,11 @@ __all__ = [
     "CONFLICT_TEXT",
     "MATCH_TEXT",
     "MATCH_TEXT_OTHER_TYPE",
+    "ONGOING_TEXT",
     "RARE_TOKENS",
     "SAME_SOURCE_TEXT",
     "STANCE_CLAIM",
     "STANCE_TOPIC",
-    "ONGOING_TEXT",
     "SYNDICATION_JACCARD",
     "UNDATED_TEXT",
     "MergeResult",
@@ -907,9 +907,9 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
     for i, f in enumerate(features):
         quad = f.record.quad_class
         for actor in f.block_keys:
-            block = by_actor[(quad, actor)]
-            if len(block) <= MAX_ACTOR_BLOCK:
-                yield from fresh(i, (j for j in block if _within_window(f, features[j])))
+            party = by_actor[(quad, actor)]
+            if len(party) <= MAX_ACTOR_BLOCK:
+                yield from fresh(i, (j for j in party if _within_window(f, features[j])))
         if f.day is None:
             for actor in f.block_keys:
                 for token in probes[i]:
