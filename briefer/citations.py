@@ -70,6 +70,18 @@ _DATE_WORD = re.compile(
 # A name: a capitalised word, or an acronym with or without dots ("U.N.", "EU").
 _NAME = re.compile(r"(?:[A-Z]\.){2,}|\b[A-Z][\w’'-]*")
 _SENTENCE_START = re.compile(r"^|[.!?:;]\s+|[\"“‘(]\s*")
+# Words a composed sentence opens with that name no one: checked when not first.
+_OPENERS = frozenset(
+    """about across after again against all also although amid among an and another as at
+    authorities because before both but by despite during each earlier either elsewhere even
+    few figures five following for four from further government groups he her here his
+    however if in including instead it its late later many meanwhile more most much nearly
+    neither no none not now officials on once one only or other others over overnight police
+    protesters reported reports rescue residents separately several she since so some such
+    than that the their then there these they this those though three thousands throughout
+    to two under until up when where whether while with within without workers yet
+    reported actors targets figures updated quote quoted""".split()  # noqa: SIM905
+)
 # Capitalised words that start clauses or titles rather than name anyone.
 _COMMON = frozenset(
     """i a an the this that these those it its in on at by for from to of and but or as with
@@ -163,9 +175,14 @@ def supported_numbers(
     return values
 
 
+# "one of the men" picks someone out; it states no count the evidence must give.
+_PARTITIVE_ONE = re.compile(r"\b[Oo]ne(?=\s+of\b)")
+
+
 def unsupported_numbers(text: str, supported: set[float]) -> list[str]:
     """The numbers written in ``text`` that are not in ``supported``, as written."""
-    return [written for written, value in numbers_in(text) if _key(value) not in supported]
+    counted = _PARTITIVE_ONE.sub("", text)
+    return [written for written, value in numbers_in(counted) if _key(value) not in supported]
 
 
 def unsupported_dates(text: str, evidence: str) -> list[str]:
@@ -183,7 +200,10 @@ def unsupported_dates(text: str, evidence: str) -> list[str]:
     return missing
 
 
-def _names(text: str) -> list[tuple[int, str]]:
+def _names(text: str, *, title: bool, common: frozenset[str]) -> list[tuple[int, str]]:
+    """Capitalised words of ``text`` that may name someone. A sentence's first word, and any
+    word of a title-case headline, is taken for an ordinary word when it opens sentences
+    ("Police said") or the articles write it in lower case (``common``)."""
     starts = {m.end() for m in _SENTENCE_START.finditer(text)}
     found = []
     for match in _NAME.finditer(text):
@@ -191,22 +211,22 @@ def _names(text: str) -> list[tuple[int, str]]:
         bare = word.replace(".", "").lower().removesuffix("'s").removesuffix("’s")
         if not bare or _DATE_WORD.fullmatch(word) or bare in _MONTH_FORMS or bare in _WEEKDAYS:
             continue
-        at_start = match.start() in starts
-        if at_start and not codes_for(word) and not _next_is_name(text, match.end()):
-            continue
         if bare in _COMMON:
+            continue
+        if (title or match.start() in starts) and (bare in _OPENERS or bare in common):
             continue
         found.append((match.start(), word))
     return found
 
 
-def _next_is_name(text: str, end: int) -> bool:
-    """Does a capitalised word follow (a name of several words: "Ana Ruiz said")?"""
-    return bool(re.match(r"\s+[A-Z][a-z]", text[end:]))
-
-
 def unsupported_names(
-    text: str, evidence: str, *, actor_names: Sequence[str] = (), countries: Iterable[str] = ()
+    text: str,
+    evidence: str,
+    *,
+    actor_names: Sequence[str] = (),
+    countries: Iterable[str] = (),
+    common_words: frozenset[str] = frozenset(),
+    title: bool = False,
 ) -> list[str]:
     """Names in ``text`` written neither in ``evidence`` nor among ``actor_names``; a state's
     name also counts as written when the evidence or the actors name that state otherwise."""
@@ -214,18 +234,24 @@ def unsupported_names(
     words = word_set(support)
     acronyms = _acronyms(support)
     states = set(countries) | countries_mentioned(evidence + "\n" + "\n".join(actor_names))
-    missing = []
-    for _, name in _names(text):
-        bare = name.replace(".", "")
-        if bare.isupper() and len(bare) >= 2 and bare in acronyms:
-            continue
-        codes = codes_for(name)
-        if codes and any(code in states for code in codes):
-            continue
-        if same_word(bare.lower().removesuffix("'s").removesuffix("’s"), words):
-            continue
-        missing.append(name)
+    missing: list[str] = []
+    for _, whole in _names(text, title=title, common=common_words):
+        # "UK-registered", "Kenya-based": the capitalised parts are the names.
+        parts = [p for p in re.split(r"[-–]", whole) if p[:1].isupper()] or [whole]
+        missing.extend(p for p in parts if not _name_supported(p, words, acronyms, states))
     return missing
+
+
+def _name_supported(name: str, words: frozenset[str], acronyms: set[str], states: set[str]) -> bool:
+    """Written in the evidence: an acronym it writes or spells out, a state it names in any of
+    the state's names, or the word in one of its forms."""
+    bare = name.replace(".", "")
+    if bare.isupper() and len(bare) >= 2 and bare in acronyms:
+        return True
+    codes = codes_for(name)
+    if codes and any(code in states for code in codes):
+        return True
+    return same_word(bare.lower().removesuffix("'s").removesuffix("’s"), words)
 
 
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of|the|and|for|on)?\s*[A-Z][\w’'-]*)+")
@@ -260,9 +286,12 @@ def check_item(
     records: Mapping[str, MergedRecord],
     *,
     sources: Sequence[Source] = (),
+    common_words: frozenset[str] = frozenset(),
 ) -> list[str]:
     """What is wrong with ``item``: uncited sentences, unknown ids, and numbers, names or
-    dates that the cited evidence does not write."""
+    dates that the cited evidence does not write. ``common_words`` are the words the articles
+    write in lower case (``briefer.words.ordinary_words``): capitalised at the start of a
+    sentence or in a headline, they name no one."""
     by_id = {s.id: s for s in sources}
     failures: list[str] = []
     if not item.sentences:
@@ -280,8 +309,21 @@ def check_item(
         if not sentence.citations:
             failures.append(f"sentence {n} cites no record")
         cited_anywhere.extend(known)
-        failures.extend(sentence_failures(sentence.text, known, by_id, where=f"sentence {n}"))
-    failures.extend(sentence_failures(item.headline, cited_anywhere, by_id, where="the headline"))
+        failures.extend(
+            sentence_failures(
+                sentence.text, known, by_id, where=f"sentence {n}", common_words=common_words
+            )
+        )
+    failures.extend(
+        sentence_failures(
+            item.headline,
+            cited_anywhere,
+            by_id,
+            where="the headline",
+            common_words=common_words,
+            title=True,
+        )
+    )
     return failures
 
 
@@ -291,6 +333,8 @@ def sentence_failures(
     sources: Mapping[str, Source],
     *,
     where: str = "the sentence",
+    common_words: frozenset[str] = frozenset(),
+    title: bool = False,
 ) -> list[str]:
     """Each number, name and date in ``text`` that the evidence of ``cited`` does not write."""
     evidence = evidence_text(cited, sources)
@@ -302,7 +346,12 @@ def sentence_failures(
     failures += [
         f"name {name} in {where} is not written in the evidence it cites"
         for name in unsupported_names(
-            text, evidence, actor_names=names, countries=_record_countries(cited)
+            text,
+            evidence,
+            actor_names=names,
+            countries=_record_countries(cited),
+            common_words=common_words,
+            title=title,
         )
     ]
     failures += [

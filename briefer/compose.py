@@ -524,11 +524,14 @@ async def compose_items(
     model: str,
     date: dt.date,
     title: str,
+    common_words: frozenset[str] = frozenset(),
 ) -> ComposeResult:
     """Compose the briefing items; with no runner, the deterministic composer does it all.
 
     When the composition call fails, or would pass the budget, the deterministic composer
     writes the briefing and a note says why: what was extracted is never thrown away.
+    ``common_words`` are the articles' lower-case words, for the name check of headlines and
+    of sentences' first words (``briefer.citations.check_item``).
     """
     if runner is None:
         return ComposeResult(compose_deterministic(merged, sources, date=date), "deterministic")
@@ -553,7 +556,7 @@ async def compose_items(
         )
 
     def check(item: ComposeItem) -> list[str]:
-        return check_item(item, records, sources=sources)
+        return check_item(item, records, sources=sources, common_words=common_words)
 
     # Per position of the reply: the model's item, a deterministic replacement, or nothing.
     final: list[BriefingItem | None] = [_llm_item(item) for item in reply.items]

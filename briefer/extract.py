@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from collections.abc import Sequence
 from typing import TypeVar
@@ -18,7 +19,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from briefer.chunk import split_chunk
-from briefer.countries import countries_mentioned
+from briefer.countries import codes_for, countries_mentioned, country_name, find_mentions
 from briefer.errors import BudgetExceededError, LLMError, RefusalError, TruncatedError
 from briefer.ground import GroundedItem, evidence_carries, ground_records, locate_quote
 from briefer.json_schemas import schema_for
@@ -40,7 +41,7 @@ from briefer.models import (
     StanceRecord,
     Stats,
 )
-from briefer.normalize import canonicalize_actor, future_tense_around, resolve_date
+from briefer.normalize import canonicalize_actor, future_tense_around, resolve_date, tidy_name
 from briefer.numbers import find_numbers, value_agrees
 from briefer.templates import PromptTemplate, load_template
 from briefer.words import name_written_in, word_set
@@ -312,13 +313,77 @@ def _window(doc: Document, evidence: Sequence[Evidence]) -> str:
     return " ".join(pieces) + " " + " ".join(ev.quote for ev in evidence)
 
 
+_COUNTRY_BEFORE = 40  # characters before a name in which "South Korea's" may stand
+
+
+def _stated_countries(doc: Document, actor: Actor) -> frozenset[str]:
+    """The states the article itself gives this actor: in its name as written ("Britain's
+    Treasury", "Lawmakers in Tbilisi"), else right before its name wherever the article writes
+    it ("South Korea's Joint Chiefs of Staff" for "the JCS" given as "Joint Chiefs of Staff")."""
+    stated = countries_mentioned(actor.name)
+    if stated:
+        return stated
+    found: set[str] = set()
+    for name in {actor.name, actor.canonical}:
+        core = " ".join(w for w in name.split() if not codes_for(w)).strip()
+        core = core.removeprefix("the ").removeprefix("The ").strip()
+        if len(core.split()) < 2 or len(core) < 8:
+            continue  # "the ministry" is written before many states' names
+        for match in re.finditer(re.escape(core), doc.text, re.IGNORECASE):
+            found |= countries_mentioned(
+                doc.text[max(0, match.start() - _COUNTRY_BEFORE) : match.start()]
+            )
+    return frozenset(found)
+
+
+def _settle_country(doc: Document, actor: Actor, window: str) -> Actor:
+    """The actor with the country the article gives it. A canonical name of another state
+    than the one the article names ("US Department of the Treasury" for "Britain's
+    Treasury") is replaced by the name as written with the article's state; a name that fits
+    two states ("Congo", "Korea") keeps the model's choice only where the quotes' sentences or
+    the article settle it, and otherwise no state at all."""
+    stated = _stated_countries(doc, actor)
+    if len(stated) == 1 and actor.country not in stated:
+        (code,) = stated
+        return actor.model_copy(update={"canonical": tidy_name(actor.name), "country": code})
+    candidates: set[str] = set()
+    for mention in find_mentions(actor.name):
+        if mention.ambiguous and len(mention.codes) > 1:
+            candidates.update(mention.codes)
+    if not candidates or actor.country not in candidates:
+        return actor
+    for context in (window, doc.text):
+        settled = countries_mentioned(context) & candidates
+        if len(settled) == 1:
+            (code,) = settled
+            if code == actor.country:
+                return actor
+            return actor.model_copy(
+                update={
+                    "canonical": country_name(code)
+                    if actor.kind == "government" and codes_for(actor.name)
+                    else tidy_name(actor.name),
+                    "country": code,
+                }
+            )
+        if settled:
+            break  # both states named: the words cannot tell which is meant
+    return actor.model_copy(update={"canonical": tidy_name(actor.name), "country": None})
+
+
 def _actors_named(
-    extracted: Sequence[ExtractedActor], window: str, mentioned: frozenset[str]
+    extracted: Sequence[ExtractedActor],
+    window: str,
+    mentioned: frozenset[str],
+    doc: Document | None = None,
 ) -> list[Actor]:
     """The actors, canonicalised, that ``window`` names; the others are dropped."""
     words = word_set(window)
     named = []
-    for actor in (canonicalize_actor(a, mentioned=mentioned) for a in extracted):
+    actors = [canonicalize_actor(a, mentioned=mentioned) for a in extracted]
+    if doc is not None:
+        actors = [_settle_country(doc, a, window) for a in actors]
+    for actor in actors:
         state = actor.country if actor.kind in ("government", "military") else None
         if name_written_in([actor.name, actor.canonical], window, country=state, words=words):
             named.append(actor)
@@ -345,31 +410,41 @@ def _event_actors(
     name none ("the two former Soviet republics") do the actors named in the paragraph, then
     in the article, stand for the record."""
     for window in (_window(doc, evidence), _paragraphs(doc, evidence), doc.text):
-        named = _actors_named(extracted, window, mentioned)
+        named = _actors_named(extracted, window, mentioned, doc)
         if named:
             return named
     return []
 
 
 def _quantities(doc: Document, event: ExtractedEvent, published: dt.date | None) -> list[Quantity]:
-    """Quantities whose words are in the article and agree with the value given: an invented or
-    misread number would otherwise show up as a disagreement between outlets. The article's own
-    words are kept, the value as they write it in full ("$1.2 billion" is 1.2e9), and the day
-    the words give for it ("65 by Tuesday")."""
+    """Quantities whose words are in the article, valued as those words write them.
+
+    The article's words are kept, and the value is read from them: the model's value when it
+    agrees with them (written in full: "$1.2 billion" is 1.2e9), else the one number they
+    write (a model that misreads "five vessels" as 7 gets 5); words that write several numbers,
+    none agreeing, leave the quantity out, as do words not in the article: an invented or
+    misread number would otherwise show up as a disagreement between outlets. The day the
+    words give for it ("65 by Tuesday") is kept too.
+    """
     quantities: list[Quantity] = []
     for quantity in event.quantities:
         found = locate_quote(doc.text, quantity.text) if quantity.text.strip() else None
         if found is None:
             continue
         text = doc.text[found[0] : found[1]]
-        if not value_agrees(quantity.value, text):
+        numbers = [n for n in find_numbers(text) if not n.ordinal]
+        if value_agrees(quantity.value, text):
+            # The value as its words write it in full ("$1.2 billion" given as 1.2 is 1.2e9);
+            # a value inside a range or a vague count the words give stays as it was.
+            value = quantity.value
+            for number in numbers:
+                if number.scale != 1 and math.isclose(quantity.value * number.scale, number.value):
+                    value = number.value
+                    break
+        elif len(numbers) == 1:
+            value = numbers[0].value
+        else:
             continue
-        numbers = find_numbers(text)
-        value = quantity.value
-        for number in numbers:
-            if value_agrees(quantity.value, number.text) and number.value != value:
-                value = number.value  # the value as the words write it, scale included
-                break
         date, precision = resolve_date(text, published)
         quantities.append(
             Quantity(
@@ -399,8 +474,48 @@ def _event_date(
     future = event.factuality == "future" or (
         event.factuality == "hypothetical" and future_tense_around(doc.text, found[0], found[1])
     )
+    offset = _anaphoric_offset(date_text)
+    if offset is not None:
+        return date_text, *_date_before(doc, found[0], offset, future)
     date, precision = resolve_date(date_text, doc.source.published, future=future)
     return date_text, date, precision
+
+
+# Date words that point back at a day named before them: "on the same day", "the next day".
+_ANAPHORA = re.compile(
+    r"^(?:on\s+|later\s+)?(?:(?P<same>the\s+same\s+day|that\s+(?:day|morning|afternoon|"
+    r"evening|night)|the\s+same\s+(?:morning|afternoon|evening|night))|(?P<next>the\s+"
+    r"(?:next|following)\s+day|a\s+day\s+later|the\s+day\s+after)|(?P<prev>the\s+"
+    r"(?:previous|preceding)\s+day|a\s+day\s+(?:earlier|before)|the\s+day\s+before))$",
+    re.IGNORECASE,
+)
+_DAY_WORDS = re.compile(
+    r"\b(?:(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"|(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?\s+\d{1,2}"
+    r"|\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*|yesterday|today)\b"
+)
+
+
+def _anaphoric_offset(date_text: str) -> int | None:
+    match = _ANAPHORA.match(" ".join(date_text.split()))
+    if match is None:
+        return None
+    return 0 if match["same"] else 1 if match["next"] else -1
+
+
+def _date_before(
+    doc: Document, at: int, offset: int, future: bool
+) -> tuple[dt.date | None, DatePrecision]:
+    """The day named last before ``at`` in the article, moved by ``offset`` days."""
+    named = list(_DAY_WORDS.finditer(doc.text, 0, at))
+    if not named:
+        return None, "unknown"
+    last = named[-1]
+    tense = future or future_tense_around(doc.text, last.start(), last.end())
+    date, precision = resolve_date(last.group(0), doc.source.published, future=tense)
+    if date is None or precision != "day":
+        return None, "unknown"
+    return date + dt.timedelta(days=offset), "day"
 
 
 def _location(doc: Document, location: str | None, evidence: Sequence[Evidence]) -> str | None:
@@ -522,8 +637,14 @@ def _stance_record(
     if grounded.grounded:
         # Who holds a position is often named once and then "the agency said": anywhere in
         # the article will do.
-        named = _actors_named([stance.holder], doc.text, mentioned)
+        named = _actors_named([stance.holder], doc.text, mentioned, doc)
         if not named or _polarity_contradicted(stance, grounded.evidence):
+            return None
+        # Quotes that take no side and share nothing with what the stance claims are about
+        # something else ("Our members are not asking for charity" for "backs the offer").
+        quoted = " ".join(e.quote for e in grounded.evidence)
+        said = [stance.claim, stance.topic, stance.target or ""]
+        if _side_taken(quoted) is None and not evidence_carries(said, grounded.evidence):
             return None
         holder = named[0]
     else:

@@ -6,9 +6,11 @@ normalised text keeps a map back to the original, so offsets always point into t
 text and the stored quote is the original slice: ``text[start:end] == evidence.quote``.
 A record none of whose quotes is found is not grounded and never reaches a briefing.
 
-Text that addresses the model rather than the reader ("ignore previous instructions and report
-that ...") is quarantined: a quote standing in such a passage grounds nothing, so a record a
-model was talked into by the article is dropped even when it copies the injected words.
+Text that addresses the model rather than the reader, in any wording ("ignore previous
+instructions and report that ...", "Summaries of this page should say ...", a fake "[SYSTEM]"
+line), is quarantined (``briefer.injection``): a quote standing in such a passage grounds
+nothing, so a record a model was talked into by the article is dropped even when it copies the
+injected words.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Literal, Protocol, TypeVar
 
+from briefer.injection import instruction_spans as _instruction_spans
 from briefer.models import Document, Evidence
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "MatchKind",
     "NormalizedText",
     "QuotedItem",
+    "carries_a_record",
     "evidence_carries",
     "ground_records",
     "instruction_spans",
@@ -134,14 +138,23 @@ def _distinctive_words(text: str) -> list[str]:
 
 
 def is_meaningful_quote(quote: str) -> bool:
-    """Long enough and specific: at least ``MIN_QUOTE_CHARS`` characters, ``MIN_QUOTE_WORDS``
-    words, and ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or
-    function words. "the ministry said on" or "officials told reporters" match anywhere."""
+    """Specific enough to stand as evidence: at least ``MIN_QUOTE_CHARS`` characters and
+    ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or function
+    words. "the ministry said on" or "officials told reporters" match in any article."""
     normalized = normalize_text(quote).text.strip()
     return (
         len(normalized) >= MIN_QUOTE_CHARS
-        and len(_QUOTE_WORD.findall(normalized)) >= MIN_QUOTE_WORDS
         and len(_distinctive_words(normalized)) >= MIN_DISTINCTIVE_WORDS
+    )
+
+
+def carries_a_record(quote: str) -> bool:
+    """Specific enough to ground a record on its own: meaningful, and ``MIN_QUOTE_WORDS``
+    words long. "the coast guard said" or "port data showed" stand beside a record's real quote
+    ("This decision is final."), never alone."""
+    normalized = normalize_text(quote).text.strip()
+    return (
+        is_meaningful_quote(normalized) and len(_QUOTE_WORD.findall(normalized)) >= MIN_QUOTE_WORDS
     )
 
 
@@ -219,35 +232,10 @@ def locate_quote(
     return found
 
 
-# Words that speak to a model, not to a reader of the news.
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget)\s+(?:all\s+|any\s+|the\s+|your\s+)*"
-    r"(?:previous|prior|above|earlier|preceding)\s+(?:instructions|prompts?|directions|rules)"
-    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?your\s+(?:\w+\s+)?"
-    r"(?:instructions|prompts?|directions|rules|guidelines)"
-    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+|the\s+)*(?:instructions|prompts?|rules)\s+above"
-    r"|\binstructions\s+(?:for|to)\s+(?:the\s+)?(?:assistant|ai|model|language\s+model|llm)\b"
-    r"|\bnote\s+to\s+(?:the\s+)?(?:assistant|ai|model|language\s+model|llm|chatbot)"
-    r"|\b(?:system|developer)\s+prompt\b"
-    r"|\byou\s+are\s+now\s+(?:an?\s+)?(?:ai|assistant|model|chatbot)"
-    r"|\b(?:assistant|ai|model|llm)s?\s+(?:processing|reading|summari[sz]ing)\s+this\b",
-    re.IGNORECASE,
-)
-_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?])\s+|\n)")
-
-
-@lru_cache(maxsize=64)
 def instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Passages of ``text`` that give instructions to a model: from the start of the sentence
-    holding such words to the end of its line."""
-    spans: set[tuple[int, int]] = set()
-    for match in _INSTRUCTION.finditer(text):
-        line_start = text.rfind("\n", 0, match.start()) + 1
-        starts = [m.end() for m in _SENTENCE_START.finditer(text, line_start, match.start())]
-        start = max([line_start, *starts])
-        end = text.find("\n", match.end())
-        spans.add((start, len(text) if end == -1 else end))
-    return tuple(sorted(spans))
+    """Passages of ``text`` addressed to a model rather than to readers, whatever their
+    wording (see ``briefer.injection``); a quote inside one grounds nothing."""
+    return _instruction_spans(text)
 
 
 def _quarantined(text: str, span: tuple[int, int]) -> bool:
@@ -348,7 +336,7 @@ def ground_records(
         outcome.quotes_total += len(item.quotes)
         evidence, located = _evidence_and_count(doc, item.quotes, prefer)
         outcome.quotes_grounded += located
-        if evidence:
+        if any(carries_a_record(e.quote) for e in evidence):
             outcome.records_grounded += 1
             outcome.items.append(GroundedItem(item, evidence, grounded=True))
             continue

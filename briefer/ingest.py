@@ -597,7 +597,8 @@ _OUTLET_WORDS = _vocabulary(
     "bulletin dispatch record register sentinel examiner inquirer enquirer courant ledger "
     "mirror globe online insider digest agency service newspaper newspapers leader advertiser "
     "argus beacon banner echo pioneer voice recorder statesman citizen messenger "
-    "intelligencer spectator economist channel fm group publishing publications"
+    "intelligencer spectator economist channel fm group publishing publications mercury "
+    "sun eagle clarion bugle nation today"
 )
 # Credits of pictures, not of the article.
 _PICTURE_WORDS = _vocabulary(
@@ -1075,6 +1076,10 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
             published = None
     if published is None:
         published, published_text = _date_from_text(text)
+    if published is None and published_text is None and text:
+        # The article's own header (title, byline, a date line) sits before its text on the
+        # page but outside what the extractor keeps as the article: read the date there.
+        published, published_text = _date_in_header(_page_header(html, text))
     outlet = (
         _markup_outlet(html)
         or _trafilatura_site_name(extracted, url)
@@ -1089,6 +1094,33 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
         published_text=published_text,
         url=url or (str(extracted.url) if extracted.url else None),
     )
+
+
+def _page_header(html: str, text: str) -> str:
+    """The page's visible text before the article's first paragraph: its header and byline
+    (the page chrome above them is passed over by the date rules like any other line)."""
+    import trafilatura
+
+    page = normalize_text(str(trafilatura.html2txt(html) or ""))
+    # The first paragraph of the body (the title, short, may come first and be found above).
+    body = next((p for p in text.split("\n") if len(p.split()) >= 12), "")
+    at = page.find(body[:60]) if body else -1
+    return page[:at] if at > 0 else ""
+
+
+def _date_in_header(header: str) -> tuple[dt.date | None, str | None]:
+    """The last date written in a page's header ("By Ana Ruiz · Tuesday, October 14"): a full
+    date, or the words of one without a year for the run to complete."""
+    full = list(_LONG_DATE.finditer(header))
+    if full:
+        last = full[-1]
+        day = _make_date(int(last["year"]), _month_number(last["month"]), int(last["day"]))
+        return day, None
+    partial = [*_MONTH_DAY.finditer(header), *_DAY_MONTH.finditer(header)]
+    if partial:
+        last = max(partial, key=lambda m: m.start())
+        return None, last.group(0).strip()
+    return None, None
 
 
 def _looks_like_html(text: str) -> bool:

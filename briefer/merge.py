@@ -97,7 +97,7 @@ from briefer.models import (
     Update,
     UpdateValue,
 )
-from briefer.numbers import NUMBER_WORDS, find_numbers
+from briefer.numbers import NUMBER_WORDS, VAGUE_NUMBER_WORDS, find_numbers
 
 __all__ = [
     "CONFLICT_ACTORS",
@@ -148,6 +148,8 @@ _STOP = frozenset(
     most other such both all any some would will could can may might should must""".split()  # noqa: SIM905
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+# Number words are left out like digits: outlets that disagree on a count still tell one story.
+_COUNT_WORDS = frozenset({*NUMBER_WORDS, *VAGUE_NUMBER_WORDS})
 _PROPER = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*\b")
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, "unknown": 4}
 
@@ -188,6 +190,7 @@ _SYNONYM_GROUPS = (
     "detained detainees arrested arrests detention detentions",
     "train trains service services",
     "tractor tractors vehicle vehicles truck trucks lorries",
+    "fired launched launch fire",
 )
 _KIND_SYNONYMS: dict[str, str] = {}  # stem -> its group's first stem, filled once _stem exists
 # Durative events: they go on over days, so reports days apart are one event.
@@ -237,7 +240,7 @@ def _content_tokens(text: str) -> frozenset[str]:
     return frozenset(
         _stem(w)
         for w in (m.group(0).lower() for m in _WORD.finditer(text))
-        if w not in _STOP and w not in NUMBER_WORDS
+        if w not in _STOP and w not in _COUNT_WORDS
     )
 
 
@@ -385,18 +388,23 @@ class _Observation:
     as_of: int | None
 
 
-def _counted_words(text: str) -> str:
-    """The words right after the number in a quantity's text: what it counts ("five North
-    Koreans" → "North Koreans"; "12 people were killed" → "people")."""
+_PHRASE_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
+# Words that end what a number counts: "12 people were killed" counts people.
+_PHRASE_END = _STOP | {"who", "whom", "which", "that", "were", "was", "are", "is", "had", "have"}
+
+
+def _counted_words(text: str) -> list[str]:
+    """The noun phrase right after the number in a quantity's text: what it counts ("three
+    short-range ballistic missiles" → short-range, ballistic, missiles)."""
     numbers = find_numbers(text)
     after = text[numbers[-1].end :] if numbers else text
     words: list[str] = []
-    for match in _WORD.finditer(after):
+    for match in _PHRASE_WORD.finditer(after):
         word = match.group(0).lower()
-        if word in _STOP or len(words) == 3:
+        if word in _PHRASE_END or len(words) == 4:
             break
-        words.append(match.group(0))
-    return " ".join(words)
+        words.append(word)
+    return words
 
 
 # Words for what happened to what is counted ("killed", "evacuated", "waiting"), as opposed
@@ -408,8 +416,6 @@ _ACTION_WORDS = frozenset(
     cancelled canceled waiting idle rescued sanctioned designated expelled deployed
     affected imposed frozen froze pledged taken stolen""".split()  # noqa: SIM905
 )
-
-
 # Nouns for people: "people" (which says only that) may count any of them.
 _PERSON_NOUNS = frozenset(
     """person civilian troop worker protester famili resident refugee migrant child children
@@ -421,17 +427,22 @@ _PERSON_NOUNS = frozenset(
 
 @dataclass(frozen=True)
 class _Kind:
-    """What a count counts: its head noun ("families"), the other things it names ("in
-    shelters"), and what happened to them ("evacuated")."""
+    """What a count counts: its head noun ("missiles"), the other words of what it counts, the
+    things its kind names ("tariff", "steel") and what happened to them ("launched")."""
 
     head: str | None
+    counted: frozenset[str]
     things: frozenset[str]
     actions: frozenset[str]
+    label: str = ""
 
     def same(self, other: _Kind) -> bool:
-        """One kind of count: the heads agree (one may be "people" for any people), neither
-        names a thing the other does not (one's things a part of the other's: "ships" and
-        "ships at anchor"), and what happened agrees."""
+        """One kind of count: the same kind in the model's words ("votes in favour" for "84
+        votes" and for "84 lawmakers"); or the heads agree, neither kind names a thing the
+        other does not ("tariff on steel" is not "tariff on aluminium"; "ships" is "ships at
+        anchor"), and what happened agrees."""
+        if self.label and self.label == other.label:
+            return True
         if not (self.head or self.things or self.actions):
             return False
         if not (other.head or other.things or other.actions):
@@ -449,13 +460,16 @@ class _Kind:
 
 
 def _heads_agree(a: _Kind, b: _Kind) -> bool:
-    """The same head, or one's head named among the other's words ("North Koreans" and
-    "North Korean nationals"), or "people" for a kind of people ("people" and "civilians")."""
-    if a.head == b.head or a.head in b.things or b.head in a.things:
+    """The same head; or, naming people, one's head among the other's words ("North Koreans"
+    and "North Korean nationals"); or "people" for any kind of people ("civilians")."""
+    if a.head == b.head:
         return True
-    return (a.head == "person" and b.head in _PERSON_NOUNS) or (
-        b.head == "person" and a.head in _PERSON_NOUNS
-    )
+    person = "person"
+    if a.head == person or b.head == person:
+        return (a.head == person and b.head in _PERSON_NOUNS) or (
+            b.head == person and a.head in _PERSON_NOUNS
+        )
+    return a.head in b.counted or b.head in a.counted
 
 
 def _part_of(a: frozenset[str], b: frozenset[str]) -> bool:
@@ -468,39 +482,50 @@ def _token(word: str) -> str:
     return _KIND_SYNONYMS.get(_stem(word), _stem(word))
 
 
-def _head(counted: str) -> str | None:
+def _head(counted: list[str]) -> str | None:
     """The head noun of the counted words: the last that is not generic ("crew members" is
     crew), else "person" for "people"; None when nothing is named."""
-    words = [w.lower() for w in _WORD.findall(counted) if w.lower() not in NUMBER_WORDS]
+    words = [w for w in counted if w not in NUMBER_WORDS]
     named = [w for w in words if _token(w) not in _GENERIC_KINDS and w not in _GENERIC_KINDS]
     if named:
         return _token(named[-1])
     return "person" if words else None
 
 
+def _is_action(word: str) -> bool:
+    return word in _ACTION_WORDS or bool(_ACTION.search(word))
+
+
 def _kind_of(quantity: Quantity) -> _Kind:
     counted = _counted_words(quantity.text)
     things: set[str] = set()
-    actions: set[str] = set()
-    for match in _WORD.finditer(f"{quantity.kind} {counted}"):
+    actions = {_token(w) for w in counted if _is_action(w)}
+    for match in _WORD.finditer(quantity.kind):
         word = match.group(0).lower()
         if word in _STOP or word in NUMBER_WORDS:
             continue
         token = _token(word)
         if token in _GENERIC_KINDS or word in _GENERIC_KINDS:
             continue
-        if word in _ACTION_WORDS or _ACTION.search(word):
+        if _is_action(word):
             actions.add(token)
         else:
             things.add(token)
-    return _Kind(_head(counted), frozenset(things), frozenset(actions))
+    counted_tokens = frozenset(_token(p) for w in counted for p in re.split(r"[-'’]", w) if p)
+    label = " ".join(_token(w) for w in _WORD.findall(quantity.kind.lower()) if w not in _STOP)
+    return _Kind(_head(counted), counted_tokens, frozenset(things), frozenset(actions), label)
 
 
 def _interval(quantity: Quantity) -> tuple[float, float]:
-    """The interval the quantity's own words give for its value ([v, v] when they give none)."""
+    """The interval the quantity's own words give for its value: the number it is ("about
+    3,000"), else the range or vague count it lies in ("between 30 and 40"); [v, v] else."""
     value = quantity.value
-    for number in find_numbers(quantity.text):
+    numbers = find_numbers(quantity.text)
+    for number in numbers:
         if math.isclose(number.value, value, rel_tol=1e-9, abs_tol=1e-9):
+            return number.low, number.high
+    for number in numbers:
+        if number.form in ("range", "vague") and number.low <= value <= number.high:
             return number.low, number.high
     return value, value
 
@@ -1233,7 +1258,33 @@ def _merge_stance(members: list[StanceRecord]) -> MergedStance:
     )
 
 
+def _majority_readings(stances: Sequence[StanceRecord]) -> list[StanceRecord]:
+    """One holder's words read as opposite positions (a copy of one story, or one quote in
+    two reports, given favor once and against twice): the reading most records give stands,
+    the others are misreadings and are left out. A tie leaves every reading in."""
+    features = [_stance_features(s) for s in stances]
+    by_holder: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(stances):
+        by_holder[_norm(s.holder.canonical)].append(i)
+    dropped: set[int] = set()
+    for indices in by_holder.values():
+        for i in indices:
+            same_words = [
+                j
+                for j in indices
+                if any(x in y or y in x for x in features[i].quotes for y in features[j].quotes)
+            ]
+            votes: dict[str, int] = defaultdict(int)
+            for j in same_words:
+                votes[stances[j].polarity] += 1
+            best = max(votes.values())
+            if list(votes.values()).count(best) == 1 and votes[stances[i].polarity] < best:
+                dropped.add(i)
+    return [s for i, s in enumerate(stances) if i not in dropped]
+
+
 def _merge_stances(stances: Sequence[StanceRecord]) -> list[MergedStance]:
+    stances = _majority_readings(stances)
     uf = _UnionFind(len(stances))
     by_holder: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(stances):

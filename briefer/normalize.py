@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from briefer.aliases import lookup_alias
 from briefer.countries import codes_for, countries_mentioned, country_name
 from briefer.models import Actor, DatePrecision, Document, ExtractedActor
+from briefer.numbers import NUMBER_WORDS
 
 __all__ = [
     "canonicalize_actor",
@@ -38,20 +39,8 @@ _WEEKDAYS = {
         ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     )
 }
-_NUMBER_WORDS = {
-    "a": 1,
-    "an": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-}
+# "a week ago" counts one week: the table's words, and the articles.
+_NUMBER_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1}
 
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")"
 _WEEKDAY = r"(?P<weekday>" + "|".join(_WEEKDAYS) + r")"

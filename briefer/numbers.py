@@ -115,6 +115,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from types import MappingProxyType
 from typing import Literal, NamedTuple, TypeAlias
 
@@ -308,12 +309,14 @@ _TOKEN_WORDS = {
     "several", "few", *(c.lower() for c in _CURRENCY_CODES),
     *(p.lower() for p in _DOLLAR_PREFIXES),
 }  # fmt: skip
+# One group only, so that ``split`` returns text and tokens alternately, all of them strings.
 _TOKEN = re.compile(
-    r"(?P<num>(?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[\u2008\u2009\u202f]\d{3})+|\d+)"
-    r"(?:\.\d+)?)"  # 1,000 / 1 000 (thin spaces) / 12 / 3.5
-    r"(?P<suffix>st|nd|rd|th|%|m|mn|bn|tn|k)?(?!\w)"
-    rf"|(?<![A-Za-z])(?P<word>{_alternation(_TOKEN_WORDS)})(?![A-Za-z])"
+    r"((?<![\w.])(?:\d{1,3}(?:,\d{3})+|\d{1,3}(?:[\u2008\u2009\u202f]\d{3})+|\d+)"
+    r"(?:\.\d+)?"  # 1,000 / 1 000 (thin spaces) / 12 / 3.5
+    r"(?:st|nd|rd|th|%|m|mn|bn|tn|k)?(?!\w)"  # 12th, 15%, 50m, 4.5bn, 10k
+    rf"|(?<![A-Za-z]){_alternation(_TOKEN_WORDS)}(?![A-Za-z]))"
 )
+_SUFFIX_LETTERS = "stndrhmbk%"  # what a digit token may end with after its digits
 _SYMBOLS = "".join(_CURRENCY_SYMBOLS)
 _SPACES = " \t\n\r\u00a0\u2009\u202f\u2008"
 _INLINE_SPACE = " \u00a0"
@@ -407,39 +410,56 @@ class _Scan:
     """One text, its tokens, and the readings built on them."""
 
     def __init__(self, text: str) -> None:
+        # One split in C gives the tokens and the text between them; their offsets come from
+        # the running sum of the pieces' lengths. Only strings and ints are kept per token.
+        pieces = _TOKEN.split(text)
         self.text = text
-        self.toks = list(_TOKEN.finditer(text))
+        self.gaps = pieces[0::2]  # gaps[j]: the text before token j (gaps[n]: after the last)
+        self.raw = pieces[1::2]  # each token as written
+        self.low = "\0".join(self.raw).lower().split("\0") if self.raw else []
+        self.pos = list(accumulate(map(len, pieces)))  # token j spans pos[2j]:pos[2j + 1]
+        self.n = len(self.raw)
 
     # --- token helpers --------------------------------------------------------------------
 
     def word(self, j: int) -> str | None:
         """Token ``j`` lowercased when it is a word, else None."""
-        if 0 <= j < len(self.toks):
-            w = self.toks[j][3]
-            return w.lower() if w is not None else None
+        if 0 <= j < self.n:
+            w = self.low[j]
+            return w if w[0].isalpha() else None
         return None
+
+    def raw_word(self, j: int) -> str | None:
+        """Token ``j`` as written when it is a word, else None."""
+        if 0 <= j < self.n:
+            w = self.raw[j]
+            return w if w[0].isalpha() else None
+        return None
+
+    def begin_of(self, j: int) -> int:
+        return self.pos[2 * j]
+
+    def end_of(self, j: int) -> int:
+        return self.pos[2 * j + 1]
 
     def gap(self, j: int) -> str:
         """The text between token ``j - 1`` and token ``j``."""
-        begin = self.toks[j - 1].end() if j > 0 else 0
-        end = self.toks[j].start() if j < len(self.toks) else len(self.text)
-        return self.text[begin:end]
+        return self.gaps[j]
 
     def joined(self, j: int, allowed: str = _INLINE_SPACE) -> bool:
         """Whether token ``j`` follows token ``j - 1`` across only ``allowed`` characters."""
-        return 0 < j < len(self.toks) and not self.gap(j).strip(allowed)
+        return 0 < j < self.n and not self.gaps[j].strip(allowed)
 
     # --- pass 1: numerals -----------------------------------------------------------------
 
     def cores(self) -> list[_Core]:
         found: list[_Core] = []
         skip = 0
-        for i, m in enumerate(self.toks):
+        for i, w in enumerate(self.low):
             if i < skip:
                 continue
             core: _Core | None
-            if m.lastindex == 3:
-                w = m[3].lower()
+            if w[0].isalpha():
                 if w not in _START:
                     continue
                 core = self.words(i, w)
@@ -452,27 +472,22 @@ class _Scan:
         return found
 
     def digits(self, i: int) -> _Core:
-        toks = self.toks
-        m = toks[i]
-        num, suffix = m.group(1, 2)
-        start, end = m.span()
+        written = self.raw[i]
+        num = written.rstrip(_SUFFIX_LETTERS)
+        suffix = written[len(num) :] or None
+        start, end = self.pos[2 * i], self.pos[2 * i + 1]
         core = _Core(i, i + 1, start, end, float(num.translate(_GROUP_SEPARATORS)))
         core.leading_zero = num[0] == "0" and len(num) > 1 and num[1] != "."
         core.digits = True
-        written = m[0]
         if suffix is None:
-            following = toks[i + 1][3] if i + 1 < len(toks) else None
-            if (
-                following is not None
-                and following.lower() in _DIGIT_SCALES
-                and not self.text[end : toks[i + 1].start()].strip(" \t\n\r\u00a0-")
-            ):
-                scale = _DIGIT_SCALES[following.lower()]
+            following = self.low[i + 1] if i + 1 < self.n else "0"
+            if following in _DIGIT_SCALES and not self.gaps[i + 1].strip(" \t\n\r\u00a0-"):
+                scale = _DIGIT_SCALES[following]
                 core.value *= scale
                 core.scale = scale if scale >= 1_000 else 1.0
-                written = f"{written} {following}"
-                core.tok_end, core.end = i + 2, toks[i + 1].end()
-            elif following is not None and following.lower() == "and":
+                written = f"{written} {self.raw[i + 1]}"
+                core.tok_end, core.end = i + 2, self.pos[2 * i + 3]
+            elif following == "and":
                 self.and_a_half(core)
         elif suffix in _SUFFIX_SCALES:
             core.value *= _SUFFIX_SCALES[suffix]
@@ -500,12 +515,12 @@ class _Scan:
         ):
             return
         core.value += 0.5 if part == "half" else 0.25
-        core.tok_end, core.end = j + 3, self.toks[j + 2].end()
+        core.tok_end, core.end = j + 3, self.end_of(j + 2)
         scale_word = self.word(j + 3)
         if scale_word in _SCALES and self.joined(j + 3):
             core.scale = float(_SCALES[scale_word])
             core.value *= core.scale
-            core.tok_end, core.end = j + 4, self.toks[j + 3].end()
+            core.tok_end, core.end = j + 4, self.end_of(j + 3)
         core.figures = ((self.text[core.start : core.end], core.value),)
 
     def read_sign(self, core: _Core) -> None:
@@ -519,7 +534,7 @@ class _Scan:
         j = core.tok_start
         if self.word(j - 1) in ("a", "an") and self.joined(j):
             core.tok_start = j - 1
-            core.start = core.sign_start = self.toks[j - 1].start()
+            core.start = core.sign_start = self.begin_of(j - 1)
 
     def words(self, i: int, w: str) -> _Core | None:
         if w in VAGUE_NUMBER_WORDS:
@@ -539,10 +554,9 @@ class _Scan:
         if w in NUMBER_WORDS:
             return self.run(i)
         if w in ORDINAL_WORDS:
-            m = self.toks[i]
-            core = _Core(i, i + 1, m.start(), m.end(), float(ORDINAL_WORDS[w]))
+            core = _Core(i, i + 1, self.begin_of(i), self.end_of(i), float(ORDINAL_WORDS[w]))
             core.ordinal = True
-            core.figures = ((m.group(0), core.value),)
+            core.figures = ((self.raw[i], core.value),)
             return core
         return None
 
@@ -556,7 +570,7 @@ class _Scan:
                 end = i + 3
         elif w == "tens":
             return None
-        core = _Core(i, end, self.toks[i].start(), self.toks[end - 1].end(), low)
+        core = _Core(i, end, self.begin_of(i), self.end_of(end - 1), low)
         core.vague = (low, high)
         return core
 
@@ -593,8 +607,7 @@ class _Scan:
         return None
 
     def fraction_core(self, i: int, end: int, value: float, scale_word: str | None) -> _Core:
-        toks = self.toks
-        core = _Core(i, end, toks[i].start(), toks[end - 1].end(), value)
+        core = _Core(i, end, self.begin_of(i), self.end_of(end - 1), value)
         if scale_word is not None and _DIGIT_SCALES[scale_word] >= 1_000:
             core.scale = _DIGIT_SCALES[scale_word]
         core.fraction = True
@@ -608,7 +621,7 @@ class _Scan:
         last: str | None = None
         ordinal = fraction = False
         j = i
-        while j < len(self.toks):
+        while j < self.n:
             w = self.word(j)
             if w is None or (j > i and not self.joined(j, _RUN_GAP)):
                 break
@@ -715,8 +728,7 @@ class _Scan:
             j -= 1
         if j == i:
             return None
-        toks = self.toks
-        core = _Core(i, j, toks[i].start(), toks[j - 1].end(), total + current)
+        core = _Core(i, j, self.begin_of(i), self.end_of(j - 1), total + current)
         core.ordinal = ordinal
         core.fraction = fraction
         core.scale = scale if scale >= 1_000 else 1.0
@@ -730,9 +742,9 @@ class _Scan:
 
     def lead(self, core: _Core) -> _Lead:
         """What stands right before a core: sign, currency, "~", and up to three words."""
-        text, toks = self.text, self.toks
+        text = self.text
         j = core.tok_start
-        begin = toks[j - 1].end() if j > 0 else 0
+        begin = self.end_of(j - 1) if j > 0 else 0
         start = core.sign_start
         negative = core.sign < 0
         currency: str | None = None
@@ -752,11 +764,11 @@ class _Scan:
                 start = offset + m.start("approx")
         rest = text[begin:start]
         q = j - 1
-        if q < 0 or toks[q].lastindex != 3:
+        if q < 0 or self.raw_word(q) is None:
             return _Lead([], start, currency, approx, negative)
-        raw = toks[q][3]
+        raw = self.raw_word(q)
         if currency == "USD" and rest == "" and raw in _DOLLAR_PREFIXES:
-            currency, start = _DOLLAR_PREFIXES[raw], toks[q].start()
+            currency, start = _DOLLAR_PREFIXES[raw], self.begin_of(q)
             q -= 1
             rest = self.gap(q + 1)
         elif (
@@ -766,7 +778,7 @@ class _Scan:
             and rest
             and not rest.strip(_INLINE_SPACE)
         ):
-            currency, start = raw, toks[q].start()
+            currency, start = raw, self.begin_of(q)
             q -= 1
             rest = self.gap(q + 1)
         words: list[tuple[str, int]] = []
@@ -775,7 +787,7 @@ class _Scan:
                 w = self.word(q)
                 if w is None:
                     break
-                words.append((w, toks[q].start()))
+                words.append((w, self.begin_of(q)))
                 if not self.joined(q, _SPACES):
                     break
                 q -= 1
@@ -786,60 +798,59 @@ class _Scan:
 
     def after(self, core: _Core) -> _After:
         """What follows a core: a percent sign or word, a currency, "+", "-plus", "or so"."""
-        text, toks = self.text, self.toks
+        text = self.text
         end, j = core.end, core.tok_end
         if core.ordinal:
             return _After(end, False, None, None)
         percent, currency = core.percent, None
-        nxt = toks[j].start() if j < len(toks) else len(text)
+        nxt = self.begin_of(j) if j < self.n else len(text)
         if text[end : end + 1] == " ":  # the common case: one space, then a word
-            if nxt != end + 1 or j == len(toks):
+            if nxt != end + 1 or j == self.n:
                 if text[end + 1 : end + 2].isalpha():  # a skipped word
                     return _After(end, percent, None, None)
-            elif toks[j].lastindex != 3 or (
-                toks[j][3].lower() not in _AFTER_WORDS and toks[j][3] not in _CURRENCY_CODES
+            elif self.raw_word(j) is None or (
+                self.low[j] not in _AFTER_WORDS and self.raw_word(j) not in _CURRENCY_CODES
             ):
                 return _After(end, percent, None, None)
         gap = text[end:nxt]
         stripped = gap.lstrip(" \u00a0\u2009\u202f")
         if not percent and stripped.startswith("%"):
             percent, end = True, nxt - len(stripped) + 1
-        elif not percent and gap and not gap.strip(_INLINE_SPACE) and j < len(toks):
+        elif not percent and gap and not gap.strip(_INLINE_SPACE) and j < self.n:
             w = self.word(j)
             if w in ("percent", "pct"):
-                percent, end, j = True, toks[j].end(), j + 1
+                percent, end, j = True, self.end_of(j), j + 1
             elif w == "per" and self.word(j + 1) == "cent" and self.joined(j + 1):
-                percent, end, j = True, toks[j + 1].end(), j + 2
+                percent, end, j = True, self.end_of(j + 1), j + 2
             elif w is not None:
                 currency, end, j = self.currency_after(core, j)
-        nxt = toks[j].start() if j < len(toks) else len(text)
+        nxt = self.begin_of(j) if j < self.n else len(text)
         gap = text[end:nxt]
         if gap.startswith("+") and not text[end + 1 : end + 2].isdigit():
             return _After(end + 1, percent, currency, "at least")
         if gap == "-" and self.word(j) in ("plus", "odd"):  # "30-plus", "30-odd"
             form: Form = "at least" if self.word(j) == "plus" else "just over"
-            return _After(toks[j].end(), percent, currency, form)
+            return _After(self.end_of(j), percent, currency, form)
         so = self.word(j) == "or" and self.word(j + 1) == "so" and self.joined(j + 1)
         if so and gap and not gap.strip(_INLINE_SPACE):
-            return _After(toks[j + 1].end(), percent, currency, "about")
+            return _After(self.end_of(j + 1), percent, currency, "about")
         return _After(end, percent, currency, None)
 
     def currency_after(self, core: _Core, j: int) -> tuple[str | None, int, int]:
         """A currency named after a number: "USD", "dollars", "4.5 million pounds"."""
-        toks = self.toks
-        raw = toks[j].group("word")
+        raw = self.raw[j]
         w = raw.lower()
         if raw in _CURRENCY_CODES:
-            return raw, toks[j].end(), j + 1
+            return raw, self.end_of(j), j + 1
         if raw == "US" and self.word(j + 1) in ("dollar", "dollars") and self.joined(j + 1):
-            return "USD", toks[j + 1].end(), j + 2
+            return "USD", self.end_of(j + 1), j + 2
         if w in _CURRENCY_WORDS:
-            return _CURRENCY_WORDS[w], toks[j].end(), j + 1
+            return _CURRENCY_WORDS[w], self.end_of(j), j + 1
         if w in ("pound", "pounds"):
             if self.word(j + 1) == "sterling" and self.joined(j + 1):
-                return "GBP", toks[j + 1].end(), j + 2
+                return "GBP", self.end_of(j + 1), j + 2
             if core.scale > 1.0:
-                return "GBP", toks[j].end(), j + 1
+                return "GBP", self.end_of(j), j + 1
         return None, core.end, j
 
     def glued(self, a: _Core, b: _Core) -> bool:
@@ -865,7 +876,7 @@ class _Scan:
             )
             return not chained
         if high.tok_start == low.tok_end + 1 and self.joined(low.tok_end):
-            between = self.text[self.toks[low.tok_end].end() : high.sign_start]
+            between = self.text[self.end_of(low.tok_end) : high.sign_start]
             if between.strip(" \u00a0" + _SYMBOLS):
                 return False
             connector = self.word(low.tok_end)
@@ -877,15 +888,15 @@ class _Scan:
     def plain(self, core: _Core) -> bool:
         """Whether nothing around a core can change its reading, so that it needs no closer look:
         no sign, currency, "~" or qualifier before it, no unit, "+" or range connector after."""
-        text, toks = self.text, self.toks
+        text = self.text
         if core.vague is not None or core.sign_start != core.start:
             return False
         j, start, end = core.tok_start, core.start, core.end
         if start:
             c = text[start - 1]
             if c in _SPACES:
-                if j and toks[j - 1].end() == start - 1:
-                    w = toks[j - 1][3]
+                if j and self.end_of(j - 1) == start - 1:
+                    w = self.raw_word(j - 1)
                     if w is not None and (w.lower() in _LEAD_WORDS or w in _CURRENCY_CODES):
                         return False
                 elif start < 2 or not (text[start - 2].isalnum() or text[start - 2] in ",.;:!?)]"):
@@ -897,8 +908,8 @@ class _Scan:
         c = text[end]
         if c == " ":
             j = core.tok_end
-            if j < len(toks) and toks[j].start() == end + 1:
-                w = toks[j][3]
+            if j < self.n and self.begin_of(j) == end + 1:
+                w = self.raw_word(j)
                 return w is None or not (w.lower() in _PLAIN_BREAKERS or w in _CURRENCY_CODES)
             return text[end + 1 : end + 2].isalpha()  # a word that is no token
         if c == "-":  # "1,000-strong", not "30-40" nor "30-plus"

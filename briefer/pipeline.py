@@ -26,6 +26,7 @@ from briefer.models import Briefing, Chunk, Document, Excluded, Stats
 from briefer.normalize import resolve_publication_years
 from briefer.pricing import Price
 from briefer.tokens import encoding_for_model
+from briefer.words import ordinary_words
 
 __all__ = [
     "BriefOptions",
@@ -193,6 +194,7 @@ async def abrief(
         model=options.model,
         date=date,
         title=title,
+        common_words=ordinary_words(d.text for d in documents),
     )
     return Briefing(
         date=date,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from briefer.countries import countries_mentioned, names_for
 
-__all__ = ["ROLE_WORDS", "name_written_in", "same_word", "word_set", "words_of"]
+__all__ = ["ROLE_WORDS", "name_written_in", "ordinary_words", "same_word", "word_set", "words_of"]
 
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Words that say what an actor is without naming it: a match on them alone proves nothing.
@@ -79,3 +79,16 @@ def name_written_in(
         elif name_words and all(same_word(w, found) for w in name_words):
             return True
     return False
+
+
+_LOWER_WORD = re.compile(r"(?<![\w’'-])[a-z][a-z’'-]*")
+
+
+def ordinary_words(texts: Iterable[str]) -> frozenset[str]:
+    """The words the texts write in lower case somewhere: ordinary words, which a sentence's
+    first word or a headline in title case capitalises without naming anyone."""
+    return frozenset(
+        m.group(0).removesuffix("'s").removesuffix("’s")
+        for t in texts
+        for m in _LOWER_WORD.finditer(t)
+    )

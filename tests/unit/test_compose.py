@@ -33,6 +33,7 @@ from briefer.models import (
     Source,
     StanceRecord,
 )
+from briefer.words import ordinary_words
 
 US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
 NK = Actor(name="North Korea", canonical="North Korea", country="PRK", kind="government")
@@ -182,7 +183,13 @@ def runner_for(replies: list[Reply]) -> tuple[LLMRunner, FunctionClient]:
 
 async def run(merged: MergeResult, documents: list[Document], runner: LLMRunner | None) -> Any:
     return await compose_items(
-        merged, sources(documents), runner, model="test-model", date=DAY, title="Briefing"
+        merged,
+        sources(documents),
+        runner,
+        model="test-model",
+        date=DAY,
+        title="Briefing",
+        common_words=ordinary_words(d.text for d in documents),
     )
 
 
@@ -246,7 +253,7 @@ async def test_failing_items_are_asked_again_once_then_replaced(
     sanction_id, launch_id, _ = ids(merged)
     first = {
         "items": [
-            item("Good item", ("The US sanctioned North Koreans.", [sanction_id])),
+            item("US sanctions North Koreans", ("The US sanctioned North Koreans.", [sanction_id])),
             item("Uncited", ("North Korea fired missiles.", [])),
             item("Unknown", ("The US acted.", ["me-000000000000"])),
             item("Seven", ("North Korea fired seven missiles.", [launch_id])),
@@ -254,8 +261,10 @@ async def test_failing_items_are_asked_again_once_then_replaced(
     }
     second = {
         "items": [
-            item("Cited now", ("North Korea fired missiles.", [launch_id])),
-            item("Known now", ("The US acted against North Korea.", [sanction_id])),
+            item("North Korea fires missiles", ("North Korea fired missiles.", [launch_id])),
+            item(
+                "US acts against North Korea", ("The US acted against North Korea.", [sanction_id])
+            ),
             item("Still seven", ("North Korea fired 7 missiles.", [launch_id])),
         ]
     }
@@ -271,10 +280,14 @@ async def test_failing_items_are_asked_again_once_then_replaced(
     assert "sentence 1 cites no record" in feedback
     assert "sentence 1 cites unknown id me-000000000000" in feedback
     assert "number seven in sentence 1 is not written in the evidence it cites" in feedback
-    assert "Good item" not in feedback  # only failing items are asked again
+    assert "US sanctions North Koreans" not in feedback  # only failing items are asked again
 
     top = [i for i in result.items if i.section == "top"]
-    assert [i.headline for i in top[:3]] == ["Good item", "Cited now", "Known now"]
+    assert [i.headline for i in top[:3]] == [
+        "US sanctions North Koreans",
+        "North Korea fires missiles",
+        "US acts against North Korea",
+    ]
     replaced = top[3]
     assert replaced.composer == "deterministic"
     assert replaced.citations == [launch_id]

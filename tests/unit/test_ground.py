@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from briefer.ground import (
+    carries_a_record,
     ground_records,
     instruction_spans,
     is_meaningful_quote,
@@ -105,14 +106,25 @@ def test_short_quotes_do_not_count_as_grounding() -> None:
     assert not is_meaningful_quote("Koreans")
     assert not is_meaningful_quote("the US")
     assert not is_meaningful_quote("   Pyongyang\u2019s   ")
-    # Four words or generic ones match in almost any report: they carry no record.
-    assert not is_meaningful_quote("five North Koreans")
-    assert not is_meaningful_quote("the coast guard said")
+    assert is_meaningful_quote("five North Koreans")
+    # Generic words match in almost any report: they are no evidence at all.
     assert not is_meaningful_quote("the ministry said on Tuesday")
     assert not is_meaningful_quote("officials told reporters on Monday")
-    assert is_meaningful_quote("on Wednesday sanctioned five North Koreans")
+    # Under five words a quote stands beside a record's real quote, never alone.
+    assert not carries_a_record("the coast guard said")
+    assert not carries_a_record("five North Koreans")
+    assert carries_a_record("on Wednesday sanctioned five North Koreans")
     doc = make_doc(SOURCE_TEXT)
-    assert locate_evidence(doc, ["Koreans", "Treasury", "sanctioned five North Koreans"]) == []
+    assert locate_evidence(doc, ["Koreans", "Treasury"]) == []
+    short = ground_records(doc, [stance("sanctioned five North Koreans")])
+    assert short.items == [] and short.records_dropped == 1
+    beside = ground_records(
+        doc, [stance("on Wednesday sanctioned five North Koreans", "every appropriate tool")]
+    )
+    assert [e.quote for e in beside.items[0].evidence] == [
+        "on Wednesday sanctioned five North Koreans",
+        "every appropriate tool",
+    ]
 
 
 def test_ground_records_drops_fabricated_and_keeps_found_quotes_only() -> None:
