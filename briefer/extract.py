@@ -313,39 +313,71 @@ def _window(doc: Document, evidence: Sequence[Evidence]) -> str:
     return " ".join(pieces) + " " + " ".join(ev.quote for ev in evidence)
 
 
-_COUNTRY_BEFORE = 40  # characters before a name in which "South Korea's" may stand
+_COUNTRY_BEFORE = 40  # characters around a name in which "South Korea's" may stand
+# A state attached to a name: "South Korea's Joint Chiefs", "the South Korean JCS", "the Joint
+# Chiefs of South Korea", "the Foreign Ministry in Beijing" (no punctuation between: "...and
+# Japan, the Joint Chiefs" is not).
+_ATTACHED_BEFORE = re.compile(r"((?:[A-Z][\w.'’-]*\s+){1,3})(?:the\s+)?$")
+_ATTACHED_AFTER = re.compile(r"\s+(?:of|in)\s+((?:the\s+)?(?:[A-Z][\w.'’-]*\s*){1,4})")
 
 
-def _stated_countries(doc: Document, actor: Actor) -> frozenset[str]:
-    """The states the article itself gives this actor: in its name as written ("Britain's
-    Treasury", "Lawmakers in Tbilisi"), else right before its name wherever the article writes
-    it ("South Korea's Joint Chiefs of Staff" for "the JCS" given as "Joint Chiefs of Staff")."""
-    stated = countries_mentioned(actor.name)
-    if stated:
-        return stated
-    found: set[str] = set()
+_DATELINE_CITY = re.compile(r"^\s*(?P<city>[A-Z][A-Z .'’-]{2,40})(?:,[^\n—–]{0,40})?\s*[—–-]")
+
+
+def _dateline_country(doc: Document) -> str | None:
+    """The state of the article's dateline city ("MINSK, Oct. 15 —" is Belarus), if any, in
+    one of its first lines (a title may come first)."""
+    for line in doc.text[:1000].split("\n")[:6]:
+        match = _DATELINE_CITY.match(line)
+        if match is not None:
+            codes = countries_mentioned(match["city"].title())
+            return next(iter(codes)) if len(codes) == 1 else None
+    return None
+
+
+def _qualified_mentions(doc: Document, actor: Actor) -> list[tuple[int, frozenset[str]]]:
+    """Where the article writes this body's name with a state attached ("South Korea's Joint
+    Chiefs of Staff", "the Foreign Ministry in Beijing"), and which states."""
+    found: list[tuple[int, frozenset[str]]] = []
     for name in {actor.name, actor.canonical}:
         core = " ".join(w for w in name.split() if not codes_for(w)).strip()
         core = core.removeprefix("the ").removeprefix("The ").strip()
         if len(core.split()) < 2 or len(core) < 8:
             continue  # "the ministry" is written before many states' names
         for match in re.finditer(re.escape(core), doc.text, re.IGNORECASE):
-            found |= countries_mentioned(
-                doc.text[max(0, match.start() - _COUNTRY_BEFORE) : match.start()]
-            )
-    return frozenset(found)
+            before = doc.text[max(0, match.start() - _COUNTRY_BEFORE) : match.start()]
+            after = doc.text[match.end() : match.end() + _COUNTRY_BEFORE]
+            states: set[str] = set()
+            for words in (_ATTACHED_BEFORE.search(before), _ATTACHED_AFTER.match(after)):
+                if words is not None:
+                    states |= countries_mentioned(words.group(1))
+            if states:
+                found.append((match.start(), frozenset(states)))
+    return sorted(found, key=lambda m: m[0])
 
 
-def _settle_country(doc: Document, actor: Actor, window: str) -> Actor:
-    """The actor with the country the article gives it. A canonical name of another state
-    than the one the article names ("US Department of the Treasury" for "Britain's
-    Treasury") is replaced by the name as written with the article's state; a name that fits
-    two states ("Congo", "Korea") keeps the model's choice only where the quotes' sentences or
-    the article settle it, and otherwise no state at all."""
-    stated = _stated_countries(doc, actor)
+def _settle_country(doc: Document, actor: Actor, window: str, at: int) -> Actor:
+    """The actor with the country the article gives it, at ``at`` (where its quotes stand).
+
+    A name as written that states its country ("Britain's Treasury", "Lawmakers in Tbilisi")
+    decides. A state body named without one ("The Interior Ministry", "the JCS") is, as news
+    writes, the body of the nearest earlier mention that names its state, else the body of the
+    dateline's state ("MINSK, Oct. 15 —"). A canonical name of another state than that is
+    replaced by the name as written with the article's state. A name that fits two states
+    ("Congo", "Korea") keeps the model's choice only where the quotes' sentences or the article
+    settle it, and otherwise no state at all.
+    """
+    stated = countries_mentioned(actor.name)
     if len(stated) == 1 and actor.country not in stated:
         (code,) = stated
         return actor.model_copy(update={"canonical": tidy_name(actor.name), "country": code})
+    if not stated and actor.kind in ("government", "military") and actor.country is not None:
+        earlier = [states for position, states in _qualified_mentions(doc, actor) if position < at]
+        dateline = _dateline_country(doc)
+        meant = earlier[-1] if earlier else frozenset({dateline}) if dateline else frozenset()
+        if len(meant) == 1 and actor.country not in meant:
+            (code,) = meant
+            return actor.model_copy(update={"canonical": tidy_name(actor.name), "country": code})
     candidates: set[str] = set()
     for mention in find_mentions(actor.name):
         if mention.ambiguous and len(mention.codes) > 1:
@@ -358,14 +390,12 @@ def _settle_country(doc: Document, actor: Actor, window: str) -> Actor:
             (code,) = settled
             if code == actor.country:
                 return actor
-            return actor.model_copy(
-                update={
-                    "canonical": country_name(code)
-                    if actor.kind == "government" and codes_for(actor.name)
-                    else tidy_name(actor.name),
-                    "country": code,
-                }
+            canonical = (
+                country_name(code)
+                if actor.kind == "government" and codes_for(actor.name)
+                else tidy_name(actor.name)
             )
+            return actor.model_copy(update={"canonical": canonical, "country": code})
         if settled:
             break  # both states named: the words cannot tell which is meant
     return actor.model_copy(update={"canonical": tidy_name(actor.name), "country": None})
@@ -376,13 +406,15 @@ def _actors_named(
     window: str,
     mentioned: frozenset[str],
     doc: Document | None = None,
+    at: int = 0,
 ) -> list[Actor]:
-    """The actors, canonicalised, that ``window`` names; the others are dropped."""
+    """The actors, canonicalised, that ``window`` names; the others are dropped. With the
+    document, each actor's country is settled against it (``_settle_country``) at ``at``."""
     words = word_set(window)
     named = []
     actors = [canonicalize_actor(a, mentioned=mentioned) for a in extracted]
     if doc is not None:
-        actors = [_settle_country(doc, a, window) for a in actors]
+        actors = [_settle_country(doc, a, window, at) for a in actors]
     for actor in actors:
         state = actor.country if actor.kind in ("government", "military") else None
         if name_written_in([actor.name, actor.canonical], window, country=state, words=words):
@@ -409,8 +441,9 @@ def _event_actors(
     and Russia blocked it" when the quotes name China) is dropped. Only when the sentences
     name none ("the two former Soviet republics") do the actors named in the paragraph, then
     in the article, stand for the record."""
+    at = min(e.start for e in evidence)
     for window in (_window(doc, evidence), _paragraphs(doc, evidence), doc.text):
-        named = _actors_named(extracted, window, mentioned, doc)
+        named = _actors_named(extracted, window, mentioned, doc, at)
         if named:
             return named
     return []
@@ -637,14 +670,21 @@ def _stance_record(
     if grounded.grounded:
         # Who holds a position is often named once and then "the agency said": anywhere in
         # the article will do.
-        named = _actors_named([stance.holder], doc.text, mentioned, doc)
+        at = min(e.start for e in grounded.evidence)
+        named = _actors_named([stance.holder], doc.text, mentioned, doc, at)
         if not named or _polarity_contradicted(stance, grounded.evidence):
             return None
-        # Quotes that take no side and share nothing with what the stance claims are about
-        # something else ("Our members are not asking for charity" for "backs the offer").
+        # A claim that names a side ("backs the offer") must be borne out by its quotes, by
+        # the side they take or the words they share; idioms that name none ("the door of
+        # this ministry is open") carry a claim that names none either.
         quoted = " ".join(e.quote for e in grounded.evidence)
         said = [stance.claim, stance.topic, stance.target or ""]
-        if _side_taken(quoted) is None and not evidence_carries(said, grounded.evidence):
+        claimed = _side_taken(stance.claim)
+        if (
+            claimed is not None
+            and _side_taken(quoted) is None
+            and not evidence_carries(said, grounded.evidence)
+        ):
             return None
         holder = named[0]
     else:

@@ -27,7 +27,6 @@ from briefer.models import Document, Evidence
 __all__ = [
     "MIN_DISTINCTIVE_WORDS",
     "MIN_QUOTE_CHARS",
-    "MIN_QUOTE_WORDS",
     "GroundedItem",
     "GroundingOutcome",
     "MatchKind",
@@ -123,9 +122,7 @@ _GENERIC_WORDS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
 )
 _QUOTE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d,.]*")
-# A quote needs this many words, and this many beyond the generic ones, to stand for anything:
-# "the coast guard said" or "port data showed" is in almost any report of the day.
-MIN_QUOTE_WORDS = 5
+# A quote needs this many words beyond the generic ones to stand for anything.
 MIN_DISTINCTIVE_WORDS = 2
 
 
@@ -148,14 +145,23 @@ def is_meaningful_quote(quote: str) -> bool:
     )
 
 
+# A quote that only says who spoke: a name, then "said", "told reporters", "data showed".
+_ATTRIBUTION = re.compile(
+    r"^[\"'“‘(]*(?:according\s+to\s+)?(?:[^\s,.;:!?\"“”]+\s+){0,5}[^\s,.;:!?\"“”]+\s+"
+    r"(?:said|says|say|told(?:\s+\w+){0,2}|reported|reports|announced|added|stated|showed|"
+    r"shows|confirmed|noted|wrote|tweeted|explained|insisted|claimed|warned)"
+    r"(?:\s+(?:on|in|at|late|early|this|last|that)(?:\s+\w+){0,2})?[.,;:…]*[\"'”’)]*$",
+    re.IGNORECASE,
+)
+
+
 def carries_a_record(quote: str) -> bool:
-    """Specific enough to ground a record on its own: meaningful, and ``MIN_QUOTE_WORDS``
-    words long. "the coast guard said" or "port data showed" stand beside a record's real quote
-    ("This decision is final."), never alone."""
+    """Specific enough to ground a record on its own: meaningful, and more than who spoke.
+    "the coast guard said", "The prefecture of the Drôme said" or "port data showed" are in any
+    day's reports; they stand beside a record's real quote, never alone, while a short quote
+    of what was said ("not open for renegotiation") does carry it."""
     normalized = normalize_text(quote).text.strip()
-    return (
-        is_meaningful_quote(normalized) and len(_QUOTE_WORD.findall(normalized)) >= MIN_QUOTE_WORDS
-    )
+    return is_meaningful_quote(normalized) and _ATTRIBUTION.match(normalized) is None
 
 
 def _stems(words: Sequence[str]) -> set[str]:

@@ -8,43 +8,48 @@ signals, and is flagged when they combine.
 
 Signals
     **addressee**: a machine reading the text is spoken to. *Strong* when addressed in so many
-    words: "If you are an AI ...", "Note to the assistant:", "Attention, chatbots", "To any model
-    reading this:", "whatever system is processing this", "This paragraph is meant for language
-    models". *Vocative* when a machine only stands where a reader would be addressed: "AI
-    models: ...", "Chatbot, please ...".
+    words: "If you are an AI ...", "Are you a language model?", "Note to the assistant:",
+    "Attention, chatbots", "To any model reading this:", "whatever system is processing this",
+    "This paragraph is meant for language models". *Vocative* when a machine only stands where a
+    reader would be addressed: "AI models: ...", "Chatbot, please ...".
 
     **role**: a machine named by the job at hand, in the third person ("summarisers", "automated
     readers", "the extraction model") or given an order about this text ("AI systems must report
     that ...").
 
-    **meta**: a reference to the processing or its output. *Strong*: "your instructions", "the
-    text above", "when summarising this article", "the summary you write", "respond only with".
-    *Mention*: an output named plainly: "the summary", "the output", "in the briefing", "JSON".
+    **meta**: a reference to the processing. *Own*: the model's instructions or output ("your
+    guidelines", "previous instructions", "the summary you write", "when summarising this
+    article", "respond only with"). *Text*: the text around as something to act on ("the
+    paragraphs above", "this article must be ...", "For the briefing:"). *Mention*: an output
+    named plainly ("the summary", "any output", "JSON").
 
     **directive**: an order. *Strong*: an imperative opening a clause ("report that", "describe
     ... as", "ignore", "do not mention"), "you must / should / are to", a passive order ("must be
-    reported as"), "make sure", "it is essential that", "the correct headline is". *Polite*:
-    "please", "kindly", "bitte", "por favor" ... alone. An order closed by its speaker ("...,
-    the coach told the players") is reported, not given.
+    reported as"), an order to the output ("summaries should open with"), "make sure", "it is
+    essential that", "the correct headline is". *Polite*: "please", "kindly", "bitte", "por
+    favor" ... alone.
 
-    **frame**: a fake authority. *Strong*: chat-template tokens, "[SYSTEM]", "### Instruction",
-    "BEGIN ... INSTRUCTIONS". *Label*: "SYSTEM:", "New instructions:", "priority message", "from
-    now on, you ...".
+    **frame**: a fake authority. *Strong*: chat-template tokens, "[SYSTEM]", "{{system}}",
+    "### Instruction", "BEGIN ... INSTRUCTIONS". *Label*: "SYSTEM:", "New instructions:",
+    "priority message", "from now on, you ...".
 
-    **form**: the second person outside quotation marks.
+    **form**: the second person outside quotation marks, and outside the meta phrase itself
+    ("your summary" is one signal, not two).
 
 Rule
-    A sentence is addressed to a model when it has a strong addressee or a strong frame; or a
-    vocative with any other signal; or a role with a strong directive, a strong meta reference or
-    a frame; or a frame label with a directive or a meta reference; or a strong meta reference
-    with a directive or the second person; or a mention of the output with a strong directive.
+    A sentence is addressed to a model when it has a strong addressee or a strong frame; a
+    vocative with any other signal; a role with a strong directive, an own or text reference, or
+    a frame; a frame label with a directive or a meta reference; an own reference with a
+    directive or the second person; or a text reference or a mention with a strong directive.
     A short paragraph is also judged as a whole when it has an addressee, a role or a frame, so
-    a label and its payload may stand in different sentences.
+    that a label and its payload may stand in different sentences.
 
-Text inside quotation marks attributed to a speaker ("Stop the war," she said) or shown as words
-("a line such as '...'") is news: it is blanked before judging. Words that only mention AI ("its
-language model should not be used for medical advice") are no addressee, and an order alone
-("readers are urged to") or an output word alone ("the press briefing") flags nothing.
+News is kept out in three ways. Text inside quotation marks attributed to a speaker ("Stop the
+war," she said) or shown as words ("a line such as '...'") is blanked before judging. A sentence
+closed by its speaker (", the coach told the players.") reports an order: it gives none, and its
+"you" is the speaker's. And words that only mention AI ("its language model should not be used
+for medical advice"), an order alone ("readers are urged to") or an output word alone ("the press
+briefing") flag nothing.
 
 Passage
     The passage quarantined runs from the flagged sentence to the end of its paragraph (a planted
@@ -54,8 +59,11 @@ Passage
     below"), or up to the "END ..." of a "BEGIN ..." block. Paragraphs are separated by blank
     lines; in a block with lines longer than a hard-wrapped paragraph has, each line is one.
 
-The work is linear in the text: each signal is one regular-expression pass over the whole text,
-and only the sentences those passes point at are looked at further.
+Cost
+    Linear in the text. Each paragraph's words are looked up once; a pattern is searched only in
+    paragraphs holding the words it cannot match without, and every pattern opens with a word or
+    a character, so that a search skips ahead quickly. Only the sentences those searches point at
+    are looked at further (for an order, the second person).
 """
 
 from __future__ import annotations
@@ -76,7 +84,8 @@ __all__ = ["addressed_to_model", "instruction_spans"]
 # machine word before them ("automated system": "the system failed" addresses no one).
 _MACHINE_WORD = (
     r"(?:automated|automatic|ai|a\.i\.|artificial|generative|machine|llm|robot(?:ic)?|non-?human"
-    r"|computer|software|summari[sz](?:ation|ing)|text-processing|language|extraction|briefing)"
+    r"|computer|software|summari[sz](?:ation|ing)|text-processing|language|extraction|briefing"
+    r"|digest|news-digest|aggregat(?:or|ion)|feed-reading)"
 )
 _MACHINE_HEAD = (
     r"(?:readers?|systems?|tools?|agents?|programs?|processors?|pipelines?|services?|software"
@@ -92,7 +101,7 @@ _MACHINE_ALONE = (
     r"|modelos?\s+de\s+lenguaje|modèles?\s+de\s+langage)"
 )
 _MACHINE = (
-    rf"(?:{_MACHINE_WORD}[\s-]+(?:{_MACHINE_WORD}[\s-]+)?{_MACHINE_HEAD}"
+    rf"(?:{_MACHINE_WORD}[\s-]+(?:[^\W\d_]+[\s-]+)?{_MACHINE_HEAD}"
     rf"|(?:(?:automated|generative|conversational|virtual|digital|ai)[\s-]+)?{_MACHINE_ALONE})"
     r"(?:[\s-]+(?:ai|a\.i\.|ia|ki|llm|gpt))?(?![\w-])"
 )
@@ -115,6 +124,8 @@ _PROCESS = (
     r"|condense|handle|consume|evaluate|digest|read|review|see|view|skim|scan|go\s+through"
     r"|encounter|receive)"
 )
+# The article itself, as its text would call it.
+_SELF_NOUN = r"(?:article|text|story|passage|paragraph|piece|content|page|web\s*page)"
 _TEXT_NOUN = (
     r"(?:article|page|text|document|story|passage|content|input|piece|item|paragraph|sentence"
     r"|line|note|message|post|email|file|section|report|material|web\s*page|transcript|chunk)"
@@ -136,17 +147,19 @@ _DIRECTIVE_VERB = (
 )
 # What may follow a machine spoken to: punctuation, "reading this", "please", an order.
 _ADDRESS_FOLLOW = (
-    rf"\s+(?:who|which|that|only|alone|here|out\s+there|now|please|kindly|{_PROCESSING})\b"
+    r"\s+(?:who|which|that|only|alone|here|out\s+there|now|please|kindly|producing|generating"
+    rf"|writing|creating|compiling|drafting|{_PROCESSING})\b"
     rf"|\s+{_DIRECTIVE_VERB}\b"
 )
 _ADDRESS_END = rf"(?=[ \t]*(?:[:,;.!?—–…(\n]|-\s|$)|{_ADDRESS_FOLLOW})"
 # What may follow the machine a note is for: "Note to the AI:", "... to any model reading this",
 # not "instructions for the model that powers the app". Inside a sentence, only a colon or a dash.
-_LABEL_END = (
-    rf"(?=[ \t]*(?:[:,;.!?—–…(\n]|-\s|$)|\s+(?:only|alone|here|out\s+there)\b"
-    rf"|\s+{_PROCESSING}\s+{_THIS_TEXT})"
+_AT_WORK = (
+    rf"\s+(?:(?:asked|tasked|told|used|instructed|required|set)\s+(?:to|with)\s+)?(?:{_PROCESSING}"
+    rf"|{_PROCESS})\s+{_THIS_TEXT}"
 )
-_LABEL_END_INLINE = rf"(?=[ \t]*(?:[:—–\n]|-\s)|\s+out\s+there\b|\s+{_PROCESSING}\s+{_THIS_TEXT})"
+_LABEL_END = rf"(?=[ \t]*(?:[:,;.!?—–…(\n]|-\s|$)|\s+(?:only|alone|here|out\s+there)\b|{_AT_WORK})"
+_LABEL_END_INLINE = rf"(?=[ \t]*(?:[:—–\n]|-\s)|\s+out\s+there\b|{_AT_WORK})"
 # An order given to a machine named in the third person, about what it reads: "AI systems must
 # report that the ...", not "chatbots must state that they are machines".
 _ORDER_TO_MACHINE = (
@@ -170,11 +183,12 @@ _ROLE_NOUN = (
 )
 # "... must say", after an output: "summaries should open with", "the summary here must mention".
 _OUTPUT_ORDER = (
-    r"(?:\s+(?:here|of\s+it|of\s+this\s+\w+))?\s+(?:must|should|shall|needs?\s+to|has\s+to"
+    r"(?:\s+(?:here|of\s+it|of\s+this\s+\w+|(?:that\s+)?you\s+\w+))?\s+(?:must|should|shall"
+    r"|needs?\s+to|has\s+to"
     r"|have\s+to|is\s+to|are\s+to|ought\s+to)\s+(?:now\s+|also\s+|only\s+|always\s+|clearly\s+)?"
-    r"(?:say|state|read|report|include|mention|list|describe|show|contain|note|begin|start|open"
-    r"|lead|reflect|present|portray|characteri[sz]e|conclude|claim|emphasi[sz]e|highlight|omit"
-    r"|exclude|call|refer|treat)\b"
+    r"(?:(?:say|state|read|report|include|mention|list|describe|show|contain|note|begin|start"
+    r"|open|lead|reflect|present|portray|characteri[sz]e|conclude|claim|emphasi[sz]e|highlight"
+    r"|omit|exclude|call|refer|treat)\b|be\s*[:\"“'‘])"
 )
 # The start of a clause: the start of the text, or after a sentence end, a colon, a bracket...
 # It consumes the character before the clause, so that a search can skip ahead to one quickly
@@ -243,7 +257,7 @@ _K_MACHINE = _keys(
     "ai ais a.i artificial language llm llms chat gpt claude gemini copilot bard grok deepseek "
     "assistant assistent asistente chatbot bot bots crawler scraper summar model ki ia ии "
     "нейросеть 人工智能 sprachmodell modelo modèle automat generative machine robot non nonhuman "
-    "computer software text extraction briefing"
+    "computer software text extraction briefing digest aggregat feed"
 )
 _K_YOU = _keys("you your")
 _K_PROCESS = _keys(
@@ -306,11 +320,19 @@ _ADDRESSEE = _passes(
     ((_K_YOU, _K_MACHINE), rf"\byou\s*,\s*(?:the|an?|our|dear)\s+{_MACHINE}\s*,"),
     # Vocatives: "Attention, chatbots:", "Dear assistant,", "Hey ChatGPT"
     (
-        (_keys("attention attn hey hi hello dear greetings calling listen okay ok yo"), _K_MACHINE),
-        r"\b(?:attention|attn|hey|hi|hello|dear|greetings|calling(?:\s+all)?|listen(?:\s+up)?"
-        r"|okay|ok|yo)(?:\s+there)?(?![\w-])[\s,:!.\-–—]*(?:you\s+|fellow\s+"
-        rf"|{_DETERMINER})?{_MACHINE}(?:{_ADDRESS_END}|(?<=[a-z])\s+(?=(?:the|this|these|please|you"
-        r"|your|i|we|there|it|all|our)\b))",
+        (_keys("hey hi hello dear greetings okay ok yo"), _K_MACHINE),
+        r"\b(?:hey|hi|hello|dear|greetings|okay|ok|yo)(?:\s+there)?(?![\w-])[\s,:!.\-–—]*(?:to\s+)?"
+        rf"(?:you\s+|fellow\s+|all\s+)?{_DETERMINER}?{_MACHINE}(?:{_ADDRESS_END}|(?<=[a-z])\s+"
+        r"(?=(?:the|this|these|please|you|your|i|we|there|it|all|our)\b))",
+    ),
+    # "Attention, chatbots", "Attention all AI systems:", "ATTENTION CHATBOT:" (not "attention
+    # models the relations between words", a term of the trade)
+    (
+        (_keys("attention attn calling listen"), _K_MACHINE),
+        r"\b(?:attention|attn|calling|listen(?:\s+up)?)(?:[ \t]*[,:!.\-–—][\s,:!.\-–—]*(?:to\s+)?"
+        rf"(?:all\s+)?{_DETERMINER}?{_MACHINE}{_ADDRESS_END}|\s+(?:to\s+)?(?:all|any|every|each)\s+"
+        rf"(?:the\s+|of\s+the\s+|you\s+)?{_MACHINE}{_ADDRESS_END}|\s+(?!models?\b|mechanisms?\b"
+        rf"|heads?\b|layers?\b){_MACHINE}(?:[ \t]*[:!—–]|\s+(?={_DIRECTIVE_VERB}\s)))",
     ),
     # Labels: "Note to the assistant:", "Instructions for AI models -", "A message to any bot,"
     (
@@ -396,7 +418,8 @@ _ADDRESSEE += [
         "addressee",
         2,
         (_K_MACHINE, _K_PROCESS, _K_THIS),
-        rf"\b{_MACHINE}\s+(?:(?:that|which|who)\s+)?(?:(?:ends?\s+up|happens?\s+to\s+be|winds?\s+up)\s+)?"
+        rf"\b{_MACHINE}\s+(?:(?:that|which|who)\s+)?(?:(?:ends?\s+up|happens?\s+to\s+be|winds?\s+up"
+        r"|(?:is\s+|are\s+)?(?:asked|tasked|told|used|instructed|required|set)\s+(?:to|with))\s+)?"
         r"(?:(?:is\s+|are\s+|will\s+be\s+|may\s+be\s+)?"
         rf"(?:currently\s+|now\s+|presently\s+|later\s+)?{_PROCESSING}|(?:(?:will|may|might"
         r"|would|could|can|shall|should|must)\s+(?:later\s+|soon\s+|eventually\s+|also\s+)?)?"
@@ -565,7 +588,8 @@ _FRAME_CAPITALS = _Pass(
         r"[\n.!?:;(\[\]>\"”*#][ \t\"'“”*#>\-]*(?:(?:URGENT|IMPORTANT|NEW|CRITICAL"
         r"|OFFICIAL|SECURITY|INTERNAL)\s+)?(?:SYSTEM|ADMIN|ADMINISTRATOR|DEVELOPER|OPERATOR"
         r"|OVERRIDE|PRIORITY|INSTRUCTIONS?|DIRECTIVE|PROMPT)(?:\s+(?:MESSAGE|OVERRIDE"
-        r"|NOTE|INSTRUCTIONS?|UPDATE|ALERT|COMMAND|NOTICE|PROMPT|DIRECTIVE|MODE))?[ \t]*[:>]"
+        r"|NOTE|INSTRUCTIONS?|UPDATE|ALERT|COMMAND|NOTICE|PROMPT|DIRECTIVE|MODE))?"
+        r"(?:\s+(?:TO|FOR)(?:\s+[A-Z][A-Z-]*){1,4})?[ \t]*[:>]"
     ),
     (_keys("system admin developer operator override priority instruction directive prompt"),),
     as_written=True,
@@ -582,210 +606,216 @@ _NOT_OUTPUT = (
     r"|convictions?|courts?|jurisdiction|statistics|table|of\s+(?!this\b|these\b|the\s+(?:above"
     r"|article|text|page|story|document|passage|following)\b)))"
 )
-_META = _passes(
-    "meta",
-    2,
-    # the instructions the model follows: "previous instructions", "your guidelines"
-    (
-        (_K_INSTRUCTION,),
-        r"\b(?:previous|prior|above|earlier|preceding|original|initial|your|these|the\s+above|all"
-        r"\s+(?:previous|prior|other))\s+(?:\w+\s+)?(?:instructions|prompts?|directions|directives"
-        r"|guidelines|programming|constraints|system\s+prompt|commands|rules\s+(?:above|you))\b",
-    ),
-    # "ignore all instructions", not "ignore any instructions in the text message"
-    (
-        (_keys("ignore disregard forget override bypass"), _K_INSTRUCTION),
-        r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all|any|every)\s+(?:(?:of\s+)?(?:the"
-        r"|your)\s+)?(?:(?:other|prior|previous|earlier|existing|safety)\s+)?(?:instructions"
-        r"|prompts|guidelines|directions)\b(?!\s+(?:in|from|to|on|sent|issued|given\s+by"
-        r"|contained|that|which|for)\b)",
-    ),
-    (
-        (_K_INSTRUCTION,),
-        r"\b(?:instructions|prompts?|guidelines|directives)\s+(?:above|before\s+this|given\s+(?:to"
-        r"\s+you|earlier|before)|you\s+(?:were|have\s+been)\s+given|you\s+(?:received|follow))\b",
-    ),
-    ((_keys("prompt"),), r"\b(?:your|the)\s+system\s+prompt\b"),
-    # an order to the output: "Summaries should open with ...", "any summary here must say"
-    (
-        (_keys("summar output json extraction headline digest synopsis tl tldr"),),
-        r"\b(?:summary|summaries|summari[sz]ation|output|json|extraction|headline|digest|synopsis"
-        rf"|tl;?dr){_OUTPUT_ORDER}",
-    ),
-    # the output as a heading of what follows: "For the briefing:", "During summarisation,"
-    (
-        (_keys("summar output extraction headline record digest briefing"),),
-        rf"{_CLAUSE_START}(?:for|in)\s+(?:the|your|this|each|every)\s+(?:briefing|summary|summaries"
-        r"|output|extraction|headline|records?|digest)[ \t]*(?::|—|–|\s-\s)",
-    ),
-    (
-        (_keys("summar extraction"),),
-        r"\b(?:during|throughout|for|in)\s+(?:the\s+|your\s+)?(?:summari[sz]ation|extraction)"
-        r"[ \t]*(?:[,:;—–]|-\s)",
-    ),
-    # "Use this exact headline."
-    (
-        (_keys("this following"), _keys("headline summar tl tldr wording")),
-        r"\b(?:this|the\s+following)\s+(?:exact\s+|same\s+)?(?:headline|summary|tl;?dr|wording)"
-        r"\b",
-    ),
-    # "Summary instructions:", "output rules"
-    (
+_META = [
+    # the model's own instructions and output: "your guidelines", "the summary you write"
+    *_passes(
+        "meta",
+        3,
         (
-            _keys("summar output extraction headline json"),
-            _keys("instruction guideline rules directive"),
+            (_K_INSTRUCTION,),
+            r"\b(?:previous|prior|above|earlier|preceding|original|initial|your|these|the\s+above|all"
+            r"\s+(?:previous|prior|other))\s+(?:\w+\s+)?(?:instructions|prompts?|directions|directives"
+            r"|guidelines|programming|constraints|system\s+prompt|commands|rules\s+(?:above|you))\b",
         ),
-        r"\b(?:summary|summaries|summari[sz]ation|output|extraction|headline|json)\s+(?:instructions?"
-        r"|guidelines?|rules|directives?)\b",
-    ),
-    # the output being made, as the model's own: "your output", "the summary you write"
-    (
-        (_keys("your"), _K_OUTPUT),
-        r"\byour\s+(?:final\s+|generated\s+|next\s+)?(?:summary|summaries|summari[sz]ation|output|outputs"
-        rf"|extraction|digest|synopsis|json|tl;?dr){_NOT_OUTPUT}\b",
-    ),
-    (
-        (_keys("summar synopsis digest extraction"), _K_THIS),
-        r"\b(?:summary|summaries|summari[sz]ation|synopsis|digest|extraction)\s+(?:of|for)\s+"
-        rf"{_THIS_TEXT}",
-    ),
-    (
-        (_keys("correct accurate proper approved required only"), _K_OUTPUT),
-        r"\bthe\s+(?:correct|accurate|proper|approved|required|only\s+(?:correct|acceptable"
-        r"|valid))\s+(?:headline|summary|takeaway|output|classification|tl;?dr)\b",
-    ),
-    (
-        (_keys("you"), _K_OUTPUT),
-        rf"\b(?:your|the)\s+{_OUTPUT_NOUN}\s+(?:that\s+)?you\s+(?:write|produce|generate|create"
-        r"|return|give|output|compile|prepare|deliver|provide|send|make|draft)\b",
-    ),
-    (
-        (_keys("your"), _K_OUTPUT),
-        r"\byour\s+(?:response|answer|reply|report|analysis|headline|briefing|records?)\s+"
-        r"(?:mentions?|says?|states?|includes?|contains?|reads?|begins?|starts?|lists?|notes?"
-        r"|describes?|reflects?)\b",
-    ),
-    (
-        (_keys("your"), _K_OUTPUT),
-        r"\bin\s+your\s+(?:summary|summaries|output|records|extraction|json|digest|response"
-        r"|answer|briefing|report|headline|analysis|reply)\b",
-    ),
-    (
-        (_keys("headline"),),
-        r"\bheadline\s+(?:(?:for|of)\s+(?:this|the)\s+(?:article|story|text|page|piece|item)"
-        r"|(?:you|to)\s+(?:write|use|give|choose|generate|produce))\b",
-    ),
-    (
-        (_keys("respond reply answer"),),
-        r"\b(?:respond|reply|answer)\s+(?:only\s+with|with\s+(?:only|just|the\s+following|json"
-        r"|yes\b|no\b|a\s+single|one\s+word))(?!\s*:?\s*(?:your|you|us|a\s+photo)\b)",
-    ),
-    # the processing of this text
-    (
         (
-            _keys(
-                "summar process pars analy ingest scrap crawl extract index condens paraphras "
-                "rephras reword"
+            (_keys("ignore disregard forget override bypass"), _K_INSTRUCTION),
+            r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:all|any|every)\s+(?:(?:of\s+)?(?:the"
+            r"|your)\s+)?(?:(?:other|prior|previous|earlier|existing|safety)\s+)?(?:instructions"
+            r"|prompts|guidelines|directions)\b(?!\s+(?:in|from|to|on|sent|issued|given\s+by"
+            r"|contained|that|which|for)\b)",
+        ),
+        ((_keys("prompt"),), r"\b(?:your|the)\s+system\s+prompt\b"),
+        (
+            (_keys("summar output json extraction headline digest synopsis tl tldr"),),
+            r"\b(?:summary|summaries|summari[sz]ation|output|json|extraction|headline|digest|synopsis"
+            rf"|tl;?dr){_OUTPUT_ORDER}",
+        ),
+        (
+            (
+                _keys("summar output extraction headline json"),
+                _keys("instruction guideline rules directive"),
             ),
-            _K_THIS,
+            r"\b(?:summary|summaries|summari[sz]ation|output|extraction|headline|json)\s+(?:instructions?"
+            r"|guidelines?|rules|directives?)\b",
         ),
-        r"\b(?:summari[sz]\w*|process\w*|pars(?:e|es|ed|ing)|analy[sz]\w*|ingest\w*|scrap(?:e|es"
-        r"|ed|ing)|crawl\w*|extract(?:s|ed|ing)?(?:\s+from)?|index(?:es|ed|ing)?|condens\w*"
-        r"|paraphras\w*|rephras\w*|reword\w*)\s+"
-        rf"(?:of\s+)?{_THIS_TEXT}",
-    ),
-    (
         (
-            _keys("this"),
-            _keys("summar process pars analy ingest scrap read fed extract index condens"),
+            (_keys("your"), _K_OUTPUT),
+            r"\byour\s+(?:final\s+|generated\s+|next\s+)?(?:summary|summaries|summari[sz]ation|output|outputs"
+            rf"|extraction|digest|synopsis|json|tl;?dr){_NOT_OUTPUT}\b",
         ),
-        rf"\bthis\s+{_TEXT_NOUN}\s+(?:is|was|will\s+be|gets|get|has\s+been)\s+(?:being\s+)?"
-        r"(?:summari[sz]ed|processed|parsed|analy[sz]ed|ingested|scraped|read\s+by|fed|extracted"
-        r"|indexed|condensed)\b",
-    ),
-    (
-        (_keys("this"), _keys("must should shall is needs need has")),
-        rf"\bthis\s+{_TEXT_NOUN}\s+(?:must|should|shall|is\s+to|needs?\s+to|has\s+to)\s+be\b",
-    ),
-    (
         (
-            _K_WHEN,
-            _keys("generating writing producing compiling creating preparing drafting composing"),
-            _K_OUTPUT,
+            (_keys("summar synopsis digest extraction"), _K_THIS),
+            r"\b(?:summary|summaries|summari[sz]ation|synopsis|digest|extraction)\s+(?:of|for)\s+"
+            rf"{_THIS_TEXT}",
         ),
-        r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)?"
-        r"(?:generating|writing|producing|compiling|creating|preparing|drafting|composing)\s+"
-        r"(?:the\s+|your\s+|a\s+|this\s+|any\s+)?(?:\w+\s+)?(?:briefing|summary|summaries|output"
-        r"|headline|digest|json|extraction)\b",
+        (
+            (_keys("correct accurate proper approved required only"), _K_OUTPUT),
+            r"\bthe\s+(?:correct|accurate|proper|approved|required|only\s+(?:correct|acceptable"
+            r"|valid))\s+(?:headline|summary|takeaway|output|classification|tl;?dr)\b",
+        ),
+        (
+            (_keys("you"), _K_OUTPUT),
+            rf"\b(?:your|the)\s+{_OUTPUT_NOUN}\s+(?:that\s+)?you\s+(?:write|produce|generate|create"
+            r"|return|give|output|compile|prepare|deliver|provide|send|make|draft)\b",
+        ),
+        (
+            (_keys("your"), _K_OUTPUT),
+            r"\byour\s+(?:response|answer|reply|report|analysis|headline|briefing|records?)\s+"
+            r"(?:mentions?|says?|states?|includes?|contains?|reads?|begins?|starts?|lists?|notes?"
+            r"|describes?|reflects?)\b",
+        ),
+        (
+            (_keys("your"), _K_OUTPUT),
+            r"\bin\s+your\s+(?:summary|summaries|output|records|extraction|json|digest|response"
+            r"|answer|briefing|report|headline|analysis|reply)\b",
+        ),
+        (
+            (_keys("headline"),),
+            r"\bheadline\s+(?:(?:for|of)\s+(?:this|the)\s+(?:article|story|text|page|piece|item)"
+            r"|(?:you|to)\s+(?:write|use|give|choose|generate|produce))\b",
+        ),
+        (
+            (_keys("respond reply answer"),),
+            r"\b(?:respond|reply|answer)\s+(?:only\s+with|with\s+(?:only|just|the\s+following|json"
+            r"|yes\b|no\b|a\s+single|one\s+word))(?!\s*:?\s*(?:your|you|us|a\s+photo)\b)",
+        ),
+        (
+            (
+                _keys(
+                    "summar process pars analy ingest scrap crawl extract index condens paraphras "
+                    "rephras reword"
+                ),
+                _K_THIS,
+            ),
+            r"\b(?:summari[sz]\w*|process\w*|pars(?:e|es|ed|ing)|analy[sz]\w*|ingest\w*|scrap(?:e|es"
+            r"|ed|ing)|crawl\w*|extract(?:s|ed|ing)?(?:\s+from)?|index(?:es|ed|ing)?|condens\w*"
+            r"|paraphras\w*|rephras\w*|reword\w*)\s+"
+            rf"(?:of\s+)?{_THIS_TEXT}",
+        ),
+        (
+            (
+                _keys("this"),
+                _keys("summar process pars analy ingest scrap read fed extract index condens"),
+            ),
+            rf"\bthis\s+{_SELF_NOUN}\s+(?:is|was|will\s+be|gets|get|has\s+been)\s+(?:being\s+)?"
+            r"(?:summari[sz]ed|processed|parsed|analy[sz]ed|ingested|scraped|read\s+by|fed|extracted"
+            r"|indexed|condensed)\b",
+        ),
+        (
+            (
+                _K_WHEN,
+                _keys(
+                    "generating writing producing compiling creating preparing drafting composing"
+                ),
+                _K_OUTPUT,
+            ),
+            r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)?"
+            r"(?:generating|writing|producing|compiling|creating|preparing|drafting|composing)\s+"
+            r"(?:the\s+|your\s+|a\s+|this\s+|any\s+)?(?:\w+\s+)?(?:briefing|summary|summaries|output"
+            r"|headline|digest|json|extraction)\b",
+        ),
+        (
+            (_K_WHEN, _keys("you"), _keys("process pars analy")),
+            r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)(?:process"
+            r"(?:ing)?|pars(?:e|ing)|analy[sz](?:e|ing))\s+(?:this|the\s+(?:article|text|page"
+            r"|story))\b",
+        ),
+        (
+            (_K_WHEN, _keys("you"), _keys("this")),
+            r"\b(?:when|while|as|if|once|before|after)\s+you\s+(?:list|extract|pull|summari[sz]e"
+            r"|classify|record|collect|gather|tag|label)\s+(?:\w+\s+){0,3}?(?:from|in|of)\s+this\s+"
+            r"(?:article|text|page|document|story|passage|content)\b",
+        ),
+        (
+            (_keys("events records stances actors entities"), _keys("this")),
+            r"\b(?:events|records|stances|actors|entities)\s+(?:from|in|of)\s+this\s+(?:article|text"
+            r"|page|document|passage|input)\b",
+        ),
+        (
+            (_keys("you"), _keys("read seen been were")),
+            r"\b(?:everything|all|what|anything)\s+(?:that\s+)?you(?:'ve|’ve|\s+have)?\s+(?:just\s+)?"
+            r"(?:read|seen|been\s+told|were\s+told)\s+(?:so\s+far|above|before|until\s+now|earlier"
+            r"|previously|in\s+this\s+(?:article|text|page))\b",
+        ),
+        (
+            (_keys("instrucciones instructions vorherigen предыдущие istruzioni"),),
+            r"\b(?:instrucciones\s+anteriores|instructions\s+pr[ée]c[ée]dentes|vorherigen\s+anweisungen"
+            r"|предыдущие\s+инструкции|istruzioni\s+precedenti)\b",
+        ),
+        (
+            (_K_INSTRUCTION,),
+            r"\b(?:instructions|prompts?|guidelines|directives)\s+(?:given\s+to\s+you|you\s+(?:were"
+            r"|have\s+been)\s+given|you\s+(?:received|follow))\b",
+        ),
     ),
-    (
-        (_K_WHEN, _keys("summar condens extract")),
-        r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)?"
-        r"(?:summari[sz](?:e|ing)|condensing|extracting)\b",
+    # the text around, as something to act on: "the text above", "this article must be ..."
+    *_passes(
+        "meta",
+        2,
+        (
+            (_keys("summar output extraction headline record digest briefing"),),
+            rf"{_CLAUSE_START}(?:for|in)\s+(?:the|your|this|each|every)\s+(?:briefing|summary|summaries"
+            r"|output|extraction|headline|records?|digest)[ \t]*(?::|—|–|\s-\s)",
+        ),
+        (
+            (_keys("summar extraction"),),
+            r"\b(?:during|throughout|for|in)\s+(?:the\s+|your\s+)?(?:summari[sz]ation|extraction)"
+            r"[ \t]*(?:[,:;—–]|-\s)",
+        ),
+        (
+            (_keys("this following"), _keys("headline summar tl tldr")),
+            r"\b(?:this|the\s+following)\s+(?:exact\s+|same\s+)?(?:headline|summary|tl;?dr)"
+            r"\b",
+        ),
+        (
+            (_keys("this"), _keys("must should shall is needs need has")),
+            rf"\bthis\s+{_SELF_NOUN}\s+(?:must|should|shall|is\s+to|needs?\s+to|has\s+to)\s+be\b",
+        ),
+        (
+            (_K_WHEN, _keys("summar condens extract")),
+            r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)?"
+            r"(?:summari[sz](?:e|ing)|condensing|extracting)(?=[ \t]*[,:;—–]|\s+(?:this|it|them"
+            r"|the\s+(?:above|following|article|text|page|story))\b)",
+        ),
+        (
+            (_keys("replace override supersede cancel void voids invalidat precedence"),),
+            r"\b(?:replaces?|overrides?|supersedes?|cancels?|voids?|invalidates?|takes\s+precedence"
+            r"\s+over)\s+(?:the|this|all|any|every)\s+(?:rest\s+of\s+the\s+|other\s+)?(?:article|text|page"
+            r"|story|paragraphs?|passages?|content|instructions|others)\b",
+        ),
+        (
+            (_keys("ignore disregard forget skip discard"),),
+            r"\b(?:ignore|disregard|forget|skip|discard)\s+(?:all\s+of\s+|the\s+rest\s+of\s+)?(?:the"
+            r"|this)\s+(?:article|text|page|story|document|passage|content|above|input)\b",
+        ),
+        (
+            (_keys("everything"),),
+            r"\beverything\s+(?:(?:written|said|stated)\s+)?(?:above|before\s+this|else\s+in\s+this"
+            r"\s+(?:article|text|page|story))\b",
+        ),
+        (
+            (_keys("above below before"),),
+            r"\b(?:the|all|any)\s+(?:text|paragraphs?|content|sentences?|material|information"
+            r"|passages?|lines?)\s+(?:above|below|before\s+this)\b",
+        ),
+        (
+            (_keys("above preceding previous prior earlier"),),
+            r"\b(?:the\s+)?(?:above|preceding|previous|prior|earlier)\s+(?:paragraphs?|text|passages?"
+            r"|sentences?)\b",
+        ),
+        (
+            (_keys("this following next present"),),
+            r"\b(?:this|the\s+following|the\s+next|the\s+present)\s+(?:sentence|line|paragraph|note"
+            r"|message|instruction|section|passage|text|notice|block)\s+(?:is|was)\s+(?:\w+\s+)?(?:for"
+            r"|to|at)\b",
+        ),
+        (
+            (_K_INSTRUCTION,),
+            r"\b(?:instructions|prompts?|guidelines|directives)\s+(?:above|before\s+this|given\s+(?:earlier"
+            r"|before))\b",
+        ),
     ),
-    (
-        (_K_WHEN, _keys("you"), _keys("process pars analy")),
-        r"\b(?:when|while|before|after|if|as|once)\s+(?:you\s+are\s+|you're\s+|you\s+)(?:process"
-        r"(?:ing)?|pars(?:e|ing)|analy[sz](?:e|ing))\s+(?:this|the\s+(?:article|text|page"
-        r"|story))\b",
-    ),
-    (
-        (_K_WHEN, _keys("you"), _keys("this")),
-        r"\b(?:when|while|as|if|once|before|after)\s+you\s+(?:list|extract|pull|summari[sz]e"
-        r"|classify|record|collect|gather|tag|label)\s+(?:\w+\s+){0,3}?(?:from|in|of)\s+this\s+"
-        r"(?:article|text|page|document|story|passage|content)\b",
-    ),
-    (
-        (_keys("events records stances actors entities"), _keys("this")),
-        r"\b(?:events|records|stances|actors|entities)\s+(?:from|in|of)\s+this\s+(?:article|text"
-        r"|page|document|passage|input)\b",
-    ),
-    # "this paragraph overrides the others", "replaces the article"
-    (
-        (_keys("replace override supersede cancel void voids invalidat precedence"),),
-        r"\b(?:replaces?|overrides?|supersedes?|cancels?|voids?|invalidates?|takes\s+precedence"
-        r"\s+over)\s+(?:the|this|all|any|every)\s+(?:rest\s+of\s+the\s+|other\s+)?(?:article|text|page"
-        r"|story|paragraphs?|passages?|content|instructions|others)\b",
-    ),
-    # the text around: "everything above", "what you have read so far", "the paragraph below"
-    (
-        (_keys("ignore disregard forget skip discard"),),
-        r"\b(?:ignore|disregard|forget|skip|discard)\s+(?:all\s+of\s+|the\s+rest\s+of\s+)?(?:the"
-        r"|this)\s+(?:article|text|page|story|document|passage|content|above|input)\b",
-    ),
-    (
-        (_keys("you"), _keys("read seen been were")),
-        r"\b(?:everything|all|what|anything)\s+(?:that\s+)?you(?:'ve|’ve|\s+have)?\s+(?:just\s+)?"
-        r"(?:read|seen|been\s+told|were\s+told)\s+(?:so\s+far|above|before|until\s+now|earlier"
-        r"|previously|in\s+this\s+(?:article|text|page))\b",
-    ),
-    (
-        (_keys("everything"),),
-        r"\beverything\s+(?:(?:written|said|stated)\s+)?(?:above|before\s+this|else\s+in\s+this"
-        r"\s+(?:article|text|page|story))\b",
-    ),
-    (
-        (_keys("above below before"),),
-        r"\b(?:the|all|any)\s+(?:text|paragraphs?|content|sentences?|material|information"
-        r"|passages?|lines?)\s+(?:above|below|before\s+this)\b",
-    ),
-    (
-        (_keys("above preceding previous prior earlier"),),
-        r"\b(?:the\s+)?(?:above|preceding|previous|prior|earlier)\s+(?:paragraphs?|text|passages?"
-        r"|sentences?)\b",
-    ),
-    (
-        (_keys("this following next present"),),
-        r"\b(?:this|the\s+following|the\s+next|the\s+present)\s+(?:sentence|line|paragraph|note"
-        r"|message|instruction|section|passage|text|notice|block)\s+(?:is|was)\s+(?:\w+\s+)?(?:for"
-        r"|to|at)\b",
-    ),
-    (
-        (_keys("instrucciones instructions vorherigen предыдущие istruzioni"),),
-        r"\b(?:instrucciones\s+anteriores|instructions\s+pr[ée]c[ée]dentes|vorherigen\s+anweisungen"
-        r"|предыдущие\s+инструкции|istruzioni\s+precedenti)\b",
-    ),
-)
+]
 _OUTPUT_MENTION = _passes(
     "meta",
     1,
@@ -795,7 +825,7 @@ _OUTPUT_MENTION = _passes(
     ),
     (
         (_keys("summar output extraction digest synopsis tl tldr"),),
-        r"\b(?:the|this|any|every|each|all|a|my)\s+(?:[\w-]+\s+)?(?:summary|summaries"
+        r"\b(?:the|this|any|every|each|all)\s+(?:[\w-]+\s+)?(?:summary|summaries"
         r"|summari[sz]ation|output|outputs|extraction|digest|synopsis"
         rf"|tl;?dr){_NOT_OUTPUT}\b",
     ),
@@ -854,7 +884,7 @@ _DIRECTIVE = _words(
     r"|do\s+not\s+forget\s+to|don['’]t\s+forget\s+to)\b",
     r"\bthe\s+(?:correct|accurate|proper|approved|required|only\s+(?:correct|acceptable|valid))"
     r"\s+(?:headline|summary|takeaway|output|classification|tl;?dr)\s+(?:(?:for|of)\s+(?:this|the)"
-    r"\s+\w+\s+)?(?:is|would\s+be|should\s+be|must\s+be|reads?)\b",
+    rf"\s+{_SELF_NOUN}\s+)?(?:is|would\s+be|should\s+be|must\s+be|reads?)\b",
     r"\b(?:summary|summaries|output|briefing|json|extraction|records?|response|answer|headline"
     rf"|report|digest){_OUTPUT_ORDER}",
     r"\byour\s+(?:task|job|role|goal|mission|purpose|assignment|instructions?|only\s+job)\s+"
@@ -877,9 +907,10 @@ _MACHINE_BEFORE = re.compile(rf"\b{_MACHINE}\s+$")
 _ORDER = re.compile(_ORDER_TO_MACHINE)
 # A sentence closed by its speaker: ", the coach told the players." reports an order.
 _REPORTED = re.compile(
-    r",\s+(?:[\w'’.-]+\s+){0,5}?(?:said|says|told|urged|insisted|added|warned|advised|wrote"
+    r",\s+(?:(?!(?:you|are|is|was|were|be|been|being|to)\b)[\w'’.-]+\s+){0,5}?(?:said|says|told|urged|insisted|added|warned|advised|wrote"
     r"|argued|explained|noted|recalled|replied|suggested|stressed|cautioned|asked|instructed"
-    r"|ordered|pleaded|reminded|instructs|advises|urges|insists|warns)\b[^,;:]*$"
+    r"|ordered|pleaded|reminded|instructs|advises|urges|insists|warns|asks|tells|notes|adds"
+    r"|writes|explains|recommends|recommended|argues|suggests|cautions|stresses)\b[^,;:]*$"
 )
 
 # Imperatives opening a clause. Verbs that are seldom anything else take any object; the rest
@@ -895,7 +926,7 @@ _UNAMBIGUOUS_VERBS = _keys(
 _AMBIGUOUS_VERBS = _keys(
     "report state say write list mark treat add note tell answer use act record log label tag "
     "flag rate score print return present frame change alter drop skip remove hide stop start "
-    "begin cease lead focus make give put set show display consider regard keep confirm "
+    "begin cease lead focus make give put set show display consider regard keep confirm leave "
     "explain call name refer identify render spell do deny claim generate produce"
 )
 _AS_VERBS = _keys(
@@ -905,8 +936,8 @@ _AS_VERBS = _keys(
 _OBJECT_START = re.compile(
     r"\s+(?:that|the|this|these|those|a|an|all|any|every|each|only|it|them|everything|nothing|no"
     r"|none|your|yourself|its|their|as|in|into|to|with|what|how|whether|instead|following|above"
-    r"|below|previous|prior|exactly|clearly|on|from|about|otherwise|him|her|our|my)\b"
-    r"|\s*[\"'“‘]|\s*$|\s+\w+ing\b|\s+\d"
+    r"|below|previous|prior|exactly|clearly|on|from|about|otherwise|him|her|our|my|out)\b"
+    r"|\s*[\"'“‘]|\s+\w+ing\b|\s+\d"
 )
 _AS_OBJECT = re.compile(r"\s+(?:\S+\s+){1,4}?as\b")
 _CLAUSE_BREAK = re.compile(
@@ -920,6 +951,8 @@ _CLAUSE_LEAD = re.compile(
     rf"|hi|hello|dear)\s+)?{_DETERMINER}?{_MACHINE}\s+(?={_DIRECTIVE_VERB}\b))+"
 )
 _NEGATION = re.compile(r"(?:do\s+not|don['’]t|never|must\s+not|you\s+must\s+not|no\s+longer)\s+")
+# Words that stand alone as an order: "Stop.", "Listen!"
+_CALLS = _keys("listen wait look halt pause attention warning caution read")
 _POLITE_OPENING = re.compile(r"[\s\"'“‘*#>\-]*(?:please|kindly)\b")
 _WORD = re.compile(r"[^\W\d_]+")
 
@@ -978,7 +1011,7 @@ class _Signals:
     addressee: int = 0  # 2 addressed in so many words, 1 vocative
     role: int = 0  # 1 a machine named by its job, or ordered in the third person
     frame: int = 0  # 2 template or bracketed role, 1 label
-    meta: int = 0  # 2 the processing or its output as the model's, 1 an output named
+    meta: int = 0  # 3 the model's instructions or output, 2 the text around, 1 an output named
     directive: int = 0  # 2 an order, 1 politeness
     you: bool = False
 
@@ -1002,7 +1035,7 @@ class _Signals:
             return self.directive >= 2 or self.meta >= 2 or bool(self.frame)
         if self.frame:
             return bool(self.directive or self.meta)
-        if self.meta >= 2:
+        if self.meta >= 3:
             return bool(self.directive or self.you)
         return self.meta >= 1 and self.directive >= 2
 
@@ -1019,7 +1052,7 @@ _TOKEN_KEYS: dict[str, frozenset[str]] = {}
 _TOKEN_CACHE = 200_000
 _BEFORE_REACH = 120  # how far back the opening of a pass is looked for
 
-_Hit = tuple[int, str, int]  # position, signal, strength
+_Hit = tuple[int, int, str, int]  # start, end, signal, strength
 
 
 def _lower(text: str) -> str:
@@ -1216,7 +1249,7 @@ def _hits(masked: str, lowered: str, start: int, end: int) -> list[_Hit]:
                 at = opening.start()
             while at < match.end() - 1 and not lowered[at].isalnum():
                 at += 1
-            found.append((at, entry.signal, entry.strength))
+            found.append((at, match.end(), entry.signal, entry.strength))
     return sorted(found)
 
 
@@ -1271,23 +1304,40 @@ def _machine_ordered(sentence: str) -> bool:
     return False
 
 
-def _second_person(sentence: str) -> bool:
-    return _found(_SECOND_PERSON, sentence)
+def _second_person(sentence: str, within: Sequence[tuple[int, int]] = ()) -> bool:
+    """Whether a lower-cased sentence says "you" outside the spans ``within`` (the phrases of its
+    meta references: "your summary" is one signal, not two) and is not closed by its speaker."""
+    if _REPORTED.search(sentence.rstrip()):
+        return False
+    for pattern in _SECOND_PERSON:
+        for match in pattern.finditer(sentence):
+            at = match.start()
+            inside_word = at > 0 and sentence[at - 1].isalnum()
+            if not inside_word and not any(s <= at < e for s, e in within):
+                return True
+    return False
 
 
 def _opens_with_order(sentence: str) -> bool:
     """Whether a lower-cased sentence is itself an imperative: "Stop.", "Ignore the above."."""
     first = _clauses(sentence)[0]
-    return _imperative(first) or _POLITE_OPENING.match(first) is not None
+    if _imperative(first) or _POLITE_OPENING.match(first) is not None:
+        return True
+    words = _WORD.findall(first)
+    return len(words) == 1 and (words[0] in _AMBIGUOUS_VERBS or words[0] in _CALLS)
 
 
-def _signals(hits: Iterable[_Hit], sentence: str) -> _Signals:
-    """The signals of one lower-cased sentence, given the pattern hits that fall in it."""
+def _signals(hits: Iterable[_Hit], sentence: str, offset: int) -> _Signals:
+    """The signals of one lower-cased sentence starting at ``offset``, given the pattern hits
+    that fall in it."""
     found = _Signals()
-    for _, signal, strength in hits:
+    meta: list[tuple[int, int]] = []
+    for start, end, signal, strength in hits:
         setattr(found, signal, max(getattr(found, signal), strength))
+        if signal == "meta":
+            meta.append((start - offset, end - offset))
     if found.pointed:
-        found.you = _second_person(sentence)
+        found.you = _second_person(sentence, meta)
         if not found.addressed:  # the order may decide; spare looking for one otherwise
             found.directive = _directive(sentence)
     return found
@@ -1304,7 +1354,7 @@ def _flagged_sentence(
     own: list[list[_Hit]] = [[] for _ in sentences]
     for hit in hits:
         own[max(0, bisect_right(starts, hit[0]) - 1)].append(hit)
-    judged = [_signals(h, lowered[s:e]) for h, (s, e) in zip(own, sentences, strict=True)]
+    judged = [_signals(h, lowered[s:e], s) for h, (s, e) in zip(own, sentences, strict=True)]
     for index, signals in enumerate(judged):
         if signals.addressed:
             return index
@@ -1340,11 +1390,6 @@ def _heading_only(text: str, start: int, end: int) -> bool:
     )
 
 
-def _paragraph_end(paragraphs: Sequence[tuple[int, int]], position: int) -> int:
-    index = bisect_right([s for s, _ in paragraphs], position) - 1
-    return paragraphs[max(index, 0)][1]
-
-
 def _merged(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -1361,6 +1406,8 @@ def _passages(original: str) -> list[tuple[int, int]]:
     paragraphs = _paragraphs(text)
     masked = _masked(text, paragraphs)
     lowered = _lower(masked)
+    starts = [s for s, _ in paragraphs]
+    block_ends: list[int] | None = None  # where "END ..." markers stand, found when first needed
     spans: list[tuple[int, int]] = []
     for number, (start, end) in enumerate(paragraphs):
         own = _hits(masked, lowered, start, end)
@@ -1375,10 +1422,12 @@ def _passages(original: str) -> list[tuple[int, int]]:
         span_start, span_end = sentences[first][0], end
         begin = _BLOCK_BEGIN.search(lowered, span_start, span_end)
         if begin:
-            reach = min(len(text), begin.end() + _BLOCK_REACH)
-            close = _BLOCK_END.search(lowered, begin.end(), reach)
-            if close:
-                span_end = max(span_end, _paragraph_end(paragraphs, close.end()))
+            if block_ends is None:
+                block_ends = [m.end() for m in _BLOCK_END.finditer(lowered)]
+            after = bisect_right(block_ends, begin.end())
+            if after < len(block_ends) and block_ends[after] <= begin.end() + _BLOCK_REACH:
+                closing = bisect_right(starts, block_ends[after]) - 1
+                span_end = max(span_end, paragraphs[closing][1])
         if (
             span_end == end
             and number + 1 < len(paragraphs)
@@ -1403,4 +1452,4 @@ def addressed_to_model(sentence: str) -> bool:
     masked = _masked(text, [(1, len(text))])
     lowered = _lower(masked)
     hits = _hits(masked, lowered, 1, len(text))
-    return bool(hits) and _signals(hits, lowered[1:]).addressed
+    return bool(hits) and _signals(hits, lowered[1:], 1).addressed

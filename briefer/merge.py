@@ -10,7 +10,8 @@ its summary and evidence, and under ``(quad class, actor, word)`` whatever its d
 looks up only its ``RARE_TOKENS`` rarest words (names, places, programmes), so two reports are
 compared when they share the quad class, an actor and a distinctive word, within a date window:
 
-* day-precise dates compare within **1 day**; dates coarser than a day within **3 days**;
+* a date covers the days it names (a day; "last week" its week; "in March" its month) and two
+  dates compare when those spans come within **1 day** of each other;
 * **ongoing** events (a strike, a siege, talks, a blockade, an evacuation, or words saying it
   goes on: "entered its second day", "continued") within **7 days**;
 * an undated event compares with dated and undated ones alike, but joins only on a strong match.
@@ -73,6 +74,7 @@ MinHash and LSH banding so documents are not compared all against all) count onc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import math
@@ -107,6 +109,7 @@ __all__ = [
     "ONGOING_TEXT",
     "RARE_TOKENS",
     "SAME_SOURCE_TEXT",
+    "STATEMENT_ACTORS",
     "STANCE_CLAIM",
     "STANCE_TOPIC",
     "SYNDICATION_JACCARD",
@@ -124,13 +127,14 @@ UNDATED_TEXT = 0.3
 ONGOING_TEXT = 0.15
 CONFLICT_TEXT = 0.4
 CONFLICT_ACTORS = 0.5
+STATEMENT_ACTORS = 0.75
 STANCE_TOPIC = 0.5
 STANCE_CLAIM = 0.3
 SYNDICATION_JACCARD = 0.8
 
 RARE_TOKENS = 3
 DAY_WINDOW = 1
-IMPRECISE_WINDOW = 3
+IMPRECISE_WINDOW = 1
 ONGOING_WINDOW = 7
 # Largest block of same-type, same-day records counting the same thing that is still walked.
 MAX_COUNTED_BLOCK = 32
@@ -152,6 +156,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
 _COUNT_WORDS = frozenset({*NUMBER_WORDS, *VAGUE_NUMBER_WORDS})
 _PROPER = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*\b")
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, "unknown": 4}
+_SPAN = {"day": 0, "week": 6, "month": 30, "year": 365, "unknown": 0}
+# Days a probe of the index reaches beyond a date (longer spans meet through actor blocks).
+_MAX_PROBE_SPAN = 31
 
 # Words that describe a target without naming it: they neither match nor tell targets apart.
 _GENERIC_NAMES = frozenset(
@@ -182,7 +189,8 @@ _SYNONYM_GROUPS = (
     "ship ships vessel vessels boat boats tanker tankers freighter freighters",
     "dead death deaths killed kill fatalities died toll bodies",
     "injured injuries wounded hurt",
-    "worker workers employee employees staff dockworker dockworkers striker strikers",
+    "worker workers employee employees staff dockworker dockworkers striker strikers "
+    "picketer picketers",
     "protester protesters demonstrator demonstrators marcher marchers crowd",
     "troop troops soldier soldiers",
     "missile missiles rocket rockets projectile projectiles",
@@ -191,6 +199,7 @@ _SYNONYM_GROUPS = (
     "train trains service services",
     "tractor tractors vehicle vehicles truck trucks lorries",
     "fired launched launch fire",
+    "affected disrupted knocked hit damaged compromised infected",
 )
 _KIND_SYNONYMS: dict[str, str] = {}  # stem -> its group's first stem, filled once _stem exists
 # Durative events: they go on over days, so reports days apart are one event.
@@ -205,7 +214,7 @@ _ONGOING_WORDS = re.compile(
 # Counts that accumulate, so two days' figures are an update, not a disagreement.
 _ACCUMULATING = re.compile(
     r"\b(?:dead|deaths?|killed|toll|fatalit\w*|injur\w*|wounded|casualt\w*|evacuat\w*|"
-    r"displaced|missing|trapped|stranded|rescued|affected|waiting|idle|cancel\w*|"
+    r"displaced|missing|trapped|stranded|rescued|waiting|idle|cancel\w*|"
     r"so\s+far|rose|risen|climbed|reached|now)\b",
     re.IGNORECASE,
 )
@@ -388,6 +397,8 @@ class _Observation:
     as_of: int | None
 
 
+# Words that finish a verb ("knocked out", "shut down") rather than name a thing.
+_PARTICLES = frozenset({"out", "up", "off", "down", "away", "back"})
 _PHRASE_WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*", re.UNICODE)
 # Words that end what a number counts: "12 people were killed" counts people.
 _PHRASE_END = _STOP | {"who", "whom", "which", "that", "were", "was", "are", "is", "had", "have"}
@@ -502,7 +513,7 @@ def _kind_of(quantity: Quantity) -> _Kind:
     actions = {_token(w) for w in counted if _is_action(w)}
     for match in _WORD.finditer(quantity.kind):
         word = match.group(0).lower()
-        if word in _STOP or word in NUMBER_WORDS:
+        if word in _STOP or word in NUMBER_WORDS or word in _PARTICLES:
             continue
         token = _token(word)
         if token in _GENERIC_KINDS or word in _GENERIC_KINDS:
@@ -582,6 +593,7 @@ class _EventFeatures:
     observations: list[_Observation]
     location: frozenset[str] | None
     day: int | None
+    span: int  # days the date covers after ``day``: 0 for a day, 6 for a week...
     ongoing: bool
     window: int
 
@@ -611,6 +623,7 @@ def _features(record: EventRecord, published: dict[str, int | None]) -> _EventFe
         location=_content_tokens(record.location) if record.location else None,
         day=record.date.toordinal() if record.date else None,
         ongoing=ongoing,
+        span=_SPAN[record.date_precision],
         window=ONGOING_WINDOW if ongoing else DAY_WINDOW if precise else IMPRECISE_WINDOW,
     )
 
@@ -774,9 +787,12 @@ def _incompatible(a: _EventFeatures, b: _EventFeatures) -> bool:
 
 
 def _within_window(a: _EventFeatures, b: _EventFeatures) -> bool:
+    """Do the two dates meet, each taken as the days it names ("over the weekend" is a week)
+    widened by the window?"""
     if a.day is None or b.day is None:
         return True
-    return abs(a.day - b.day) <= max(a.window, b.window)
+    slack = max(a.window, b.window)
+    return a.day - slack <= b.day + b.span and b.day - slack <= a.day + a.span
 
 
 def _text_similarity(a: _EventFeatures, b: _EventFeatures) -> float:
@@ -804,17 +820,31 @@ def _structural_match(a: _EventFeatures, b: _EventFeatures, actors: float) -> bo
         return False
     if _targets_shared(a, b) and _within_window(a, b):
         return True  # one type, the same actors, the same named target ("Zubr Air")
+    if a.day is None or b.day is None:
+        return False
     if a.ongoing or b.ongoing:
-        same_time = _within_window(a, b) and a.day is not None and b.day is not None
+        same_time = _within_window(a, b)
     else:
-        same_time = (
-            a.record.date_precision == "day" == b.record.date_precision
-            and a.day is not None
-            and a.day == b.day
-        )
+        same_time = a.day <= b.day + b.span and b.day <= a.day + a.span  # the spans meet
     if not same_time:
         return False
+    if _one_statement(a, b, actors):
+        return True
     return any(x.kind.same(y.kind) for x in a.observations for y in b.observations)
+
+
+def _one_statement(a: _EventFeatures, b: _EventFeatures, actors: float) -> bool:
+    """What one party says of one other on one day, in one type (an accusation, a denial), is
+    one statement however outlets word it: strongly the same actors, and targets of the same
+    states (when both name them)."""
+    if not (a.record.quad_class.startswith("verbal") and b.record.quad_class.startswith("verbal")):
+        return False
+    if a.record.date_precision != "day" or b.record.date_precision != "day" or a.day != b.day:
+        return False
+    states = [frozenset(k for k in f.done_to if k.startswith("@")) for f in (a, b)]
+    if states[0] and states[1] and not (states[0] & states[1]):
+        return False
+    return actors >= STATEMENT_ACTORS
 
 
 def _pair_score(a: _EventFeatures, b: _EventFeatures) -> float | None:
@@ -940,7 +970,8 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
                 for token in probes[i]:
                     yield from fresh(i, undated_index.get((quad, actor, token), ()))
             continue
-        for day in range(f.day - f.window, f.day + f.window + 1):
+        reach = f.window + min(f.span, _MAX_PROBE_SPAN)
+        for day in range(f.day - reach, f.day + reach + 1):
             for actor in f.block_keys:
                 for token in probes[i]:
                     yield from fresh(i, index.get((quad, day, actor, token), ()))
@@ -1059,8 +1090,18 @@ class _DayValues:
         )
 
 
+def _accumulating(observation: _Observation, published: dict[str, int | None]) -> _Observation:
+    if observation.accumulates:
+        return observation
+    q = observation.quantity
+    day = q.date.toordinal() if q.date else published.get(observation.source_id)
+    return dataclasses.replace(observation, accumulates=True, as_of=day)
+
+
 def _quantities(
-    ordered: list[EventRecord], features: dict[str, _EventFeatures]
+    ordered: list[EventRecord],
+    features: dict[str, _EventFeatures],
+    published: dict[str, int | None],
 ) -> tuple[list[Quantity], list[Conflict], list[Update]]:
     observations = [o for r in ordered for o in features[r.id].observations]
     quantities: list[Quantity] = []
@@ -1068,6 +1109,9 @@ def _quantities(
     updates: list[Update] = []
     for group in _kind_groups(observations):
         label = group[0].label
+        if any(o.accumulates for o in group):
+            # One kind of count either accumulates or not: one report's "so far" dates all.
+            group = [_accumulating(o, published) for o in group]
         days: dict[int | None, _DayValues] = {}
         for observation in group:
             days.setdefault(observation.as_of, _DayValues()).add(observation)
@@ -1116,12 +1160,15 @@ def _quantities(
 
 
 def _merge_event(
-    members: list[EventRecord], groups: dict[str, str], features: dict[str, _EventFeatures]
+    members: list[EventRecord],
+    groups: dict[str, str],
+    features: dict[str, _EventFeatures],
+    published: dict[str, int | None],
 ) -> MergedEvent:
     ordered = sorted(members, key=_event_rank)
     rep = ordered[0]
     ongoing = any(features[r.id].ongoing for r in members)
-    quantities, conflicts, updates = _quantities(ordered, features)
+    quantities, conflicts, updates = _quantities(ordered, features, published)
 
     date, date_text, precision = rep.date, rep.date_text, rep.date_precision
     if ongoing:
@@ -1359,7 +1406,7 @@ def merge_records(
     by_id = {f.record.id: f for f in features}
     clusters, comparisons = _cluster_events(features)
     merged_events = sorted(
-        (_merge_event(c, groups, by_id) for c in clusters),
+        (_merge_event(c, groups, by_id, published) for c in clusters),
         key=lambda m: (_sort_date(m.date), m.type, m.id),
     )
     merged_stances = _merge_stances(sorted(stances, key=lambda s: s.id))

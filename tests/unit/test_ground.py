@@ -110,20 +110,30 @@ def test_short_quotes_do_not_count_as_grounding() -> None:
     # Generic words match in almost any report: they are no evidence at all.
     assert not is_meaningful_quote("the ministry said on Tuesday")
     assert not is_meaningful_quote("officials told reporters on Monday")
-    # Under five words a quote stands beside a record's real quote, never alone.
-    assert not carries_a_record("the coast guard said")
-    assert not carries_a_record("five North Koreans")
-    assert carries_a_record("on Wednesday sanctioned five North Koreans")
+    # Who spoke is no evidence of what happened: it stands beside a real quote, never alone.
+    for attribution in (
+        "the coast guard said",
+        "The prefecture of the Dr\u00f4me said",
+        "port data showed",
+        "Kyrgyz border officials said",
+        "a spokesperson said\u2026",
+        "the ministry told reporters on Tuesday",
+    ):
+        assert not carries_a_record(attribution), attribution
+    assert carries_a_record("five North Koreans")
+    assert carries_a_record("not open for renegotiation")
+    assert carries_a_record("Officials said the move remains unchanged")
     doc = make_doc(SOURCE_TEXT)
     assert locate_evidence(doc, ["Koreans", "Treasury"]) == []
-    short = ground_records(doc, [stance("sanctioned five North Koreans")])
-    assert short.items == [] and short.records_dropped == 1
+    seizure = make_doc("The Korean coast guard said. Boats were seized off Yeonpyeong Island.")
+    alone = ground_records(seizure, [stance("The Korean coast guard said")])
+    assert alone.items == [] and alone.records_dropped == 1
     beside = ground_records(
-        doc, [stance("on Wednesday sanctioned five North Koreans", "every appropriate tool")]
+        seizure, [stance("Boats were seized off Yeonpyeong Island", "The Korean coast guard said")]
     )
     assert [e.quote for e in beside.items[0].evidence] == [
-        "on Wednesday sanctioned five North Koreans",
-        "every appropriate tool",
+        "Boats were seized off Yeonpyeong Island",
+        "The Korean coast guard said",
     ]
 
 

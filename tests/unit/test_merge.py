@@ -331,14 +331,15 @@ def test_events_in_other_blocks_are_never_compared(
         targets=[],
     )
     undated = event("ev-undated", voa, quote, summary, date=None, precision="unknown")
-    imprecise = event("ev-week", voa, quote, summary, date=dt.date(2022, 1, 15), precision="week")
+    # "Last week", written on 17 January: the week of Monday 10 January.
+    imprecise = event("ev-week", voa, quote, summary, date=dt.date(2022, 1, 10), precision="week")
     records = [base, same_block, other_quad, far_day, other_actors, undated, imprecise]
     result = merge_records(records, [], [voa])
 
     pairs = set(compared)
     assert result.comparisons == len(compared) == len(pairs)  # each pair once
     assert ("ev-base", "ev-next-day") in pairs
-    # A week-precise date reaches three days: 12 and 15 January are compared.
+    # A week-precise date covers its week: 12 January is in the week of 10 January.
     assert ("ev-base", "ev-week") in pairs
     # An article with no date at all still reports the day's events: it is compared with them.
     assert ("ev-base", "ev-undated") in pairs
