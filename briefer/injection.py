@@ -106,6 +106,12 @@ _MACHINE = (
     r"(?:[\s-]+(?:ai|a\.i\.|ia|ki|llm|gpt))?(?![\w-])"
 )
 _DETERMINER = r"(?:all\s+|any\s+|every\s+|each\s+|the\s+|our\s+|my\s+|whichever\s+|whatever\s+)"
+# A machine as the subject of an order, with a short modifier before it: "digest tools
+# compiling briefings should state", "AI systems that summarise news must report".
+_MACHINE_SUBJECT = (
+    rf"\b{_MACHINE}(?:\s+(?:that|which|who)(?:\s+[^\W\d_]+){{1,4}}|\s+[^\W\d_]+ing"
+    r"(?:\s+[^\W\d_]+){0,3})?\s+"
+)
 
 # Reading done by a machine. Humans read too: "whoever is reading this" addresses no machine.
 _PROCESSING_ANY = (
@@ -488,7 +494,7 @@ _ROLE = [
             r"|assistant|agent|bot|tool|program)\b",
         ),
     ),
-    _preceded("role", 1, (_K_MACHINE,), rf"\b{_MACHINE}\s+", _ORDER_TO_MACHINE),
+    _preceded("role", 1, (_K_MACHINE,), _MACHINE_SUBJECT, _ORDER_TO_MACHINE),
 ]
 
 # --- frame ------------------------------------------------------------------------------------
@@ -903,7 +909,7 @@ _POLITE = _words(
     r"|alsjeblieft|vänligen|prosím|kérem)\b|пожалуйста|請|请|ください|부탁",
 )
 _SECOND_PERSON = _words(r"you(?:r|rs|rself|rselves)?\b")
-_MACHINE_BEFORE = re.compile(rf"\b{_MACHINE}\s+$")
+_MACHINE_BEFORE = re.compile(rf"{_MACHINE_SUBJECT}$")
 _ORDER = re.compile(_ORDER_TO_MACHINE)
 # A sentence closed by its speaker: ", the coach told the players." reports an order.
 _REPORTED = re.compile(

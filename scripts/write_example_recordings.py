@@ -38,6 +38,12 @@ def _reply_file(request: LLMRequest, stems: dict[str, str]) -> Path:
     raise SystemExit(f"no hand-written reply for a {context.stage} request ({context.chunk_id})")
 
 
+def _content(path: Path) -> dict[str, object]:
+    data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    data.pop("recorded_at", None)
+    return data
+
+
 def main() -> int:
     loaded = briefer.load_sources([ARTICLES])
     stems = {d.id: Path(d.source.path or "").stem for d in loaded.documents}
@@ -63,6 +69,11 @@ def main() -> int:
     staging = RECORDINGS.with_name(".recordings.new")
     shutil.rmtree(staging, ignore_errors=True)
     result = briefer.brief([ARTICLES], client=RecordingClient(FunctionClient(answer), staging))
+    # A recording whose request and reply are unchanged keeps its file (and its time).
+    for path in staging.glob("*.json"):
+        old = RECORDINGS / path.name
+        if old.exists() and _content(old) == _content(path):
+            shutil.copyfile(old, path)
     shutil.rmtree(RECORDINGS, ignore_errors=True)
     staging.rename(RECORDINGS)
 
