@@ -76,6 +76,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -157,8 +158,6 @@ _COUNT_WORDS = frozenset({*NUMBER_WORDS, *VAGUE_NUMBER_WORDS})
 _PROPER = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*\b")
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, "unknown": 4}
 _SPAN = {"day": 0, "week": 6, "month": 30, "year": 365, "unknown": 0}
-# Days a probe of the index reaches beyond a date (longer spans meet through actor blocks).
-_MAX_PROBE_SPAN = 31
 
 # Words that describe a target without naming it: they neither match nor tell targets apart.
 _GENERIC_NAMES = frozenset(
@@ -232,6 +231,7 @@ class MergeResult:
 # --- text helpers -----------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     # A light suffix cut so "sanctions"/"sanctioned"/"sanction" meet; not a real stemmer.
     for suffix in ("ing", "ed", "es", "s"):
@@ -266,13 +266,20 @@ def _norm(text: str) -> str:
 def _proper_tokens(names: Iterable[str]) -> frozenset[str]:
     """The distinctive proper names in ``names``: capitalised words that are neither generic
     ("Ministry", "Airlines") nor the name of a state ("Belarusian")."""
-    out = set()
+    out: set[str] = set()
     for name in names:
-        for match in _PROPER.finditer(name):
-            word = match.group(0).strip("'’-").lower().removesuffix("'s").removesuffix("’s")
-            if len(word) < 3 or word in _GENERIC_NAMES or word in _STOP or codes_for(word):
-                continue
-            out.add(_stem(word))
+        out |= _proper_tokens_of(name)
+    return frozenset(out)
+
+
+@functools.lru_cache(maxsize=16384)
+def _proper_tokens_of(name: str) -> frozenset[str]:
+    out = set()
+    for match in _PROPER.finditer(name):
+        word = match.group(0).strip("'’-").lower().removesuffix("'s").removesuffix("’s")
+        if len(word) < 3 or word in _GENERIC_NAMES or word in _STOP or codes_for(word):
+            continue
+        out.add(_stem(word))
     return frozenset(out)
 
 
@@ -591,6 +598,7 @@ class _EventFeatures:
     target_names: frozenset[str]
     published: int | None
     observations: list[_Observation]
+    counts: frozenset[str]  # what its counts count, as blocking keys ("#famili")
     location: frozenset[str] | None
     day: int | None
     span: int  # days the date covers after ``day``: 0 for a day, 6 for a week...
@@ -619,7 +627,8 @@ def _features(record: EventRecord, published: dict[str, int | None]) -> _EventFe
         block_keys=_block_keys((*record.actors, *record.targets)),
         target_names=_proper_tokens(n for t in record.targets for n in (t.name, t.canonical)),
         published=published.get(record.source_id),
-        observations=_observations(record, ongoing, published),
+        observations=(observations := _observations(record, ongoing, published)),
+        counts=frozenset(f"#{t}" for o in observations for t in o.kind.things | o.kind.actions),
         location=_content_tokens(record.location) if record.location else None,
         day=record.date.toordinal() if record.date else None,
         ongoing=ongoing,
@@ -639,21 +648,33 @@ def _actor_keys(actors: Iterable[Actor]) -> frozenset[str]:
     dockworkers" and "Dock Workers' Union" one in another form."""
     keys: set[str] = set()
     for actor in actors:
-        canonical = _PARENTHETICAL.sub("", actor.canonical)
-        if actor.country:
-            keys.add(f"@{actor.country.upper()}")
-        for word in _WORD.findall(canonical):
-            codes = codes_for(word)
-            if len(codes) == 1:
-                keys.add(f"@{codes[0]}")
-        words = [w.lower() for w in _WORD.findall(canonical)]
-        keys.update(
-            _stem(w)
-            for w in words
-            if w not in _STOP and w not in _GENERIC_NAMES and len(w) > 2 and not codes_for(w)
-        )
-        if not any(not k.startswith("@") for k in keys) and not actor.country:
-            keys.add(_norm(canonical))
+        keys |= _keys_of(actor)
+    return frozenset(keys)
+
+
+# A run names the same actors over and over: their keys are read once.
+@functools.lru_cache(maxsize=8192)
+def _keys_of(actor: Actor) -> frozenset[str]:
+    canonical = _PARENTHETICAL.sub("", actor.canonical)
+    keys: set[str] = set()
+    if actor.country:
+        keys.add(f"@{actor.country.upper()}")
+    words = _WORD.findall(canonical)
+    for word in words:
+        codes = codes_for(word)
+        if len(codes) == 1:
+            keys.add(f"@{codes[0]}")
+    names = {
+        _stem(w.lower())
+        for w in words
+        if w.lower() not in _STOP
+        and w.lower() not in _GENERIC_NAMES
+        and len(w) > 2
+        and not codes_for(w)
+    }
+    keys |= names
+    if not names and not actor.country:
+        keys.add(_norm(canonical))
     return frozenset(keys)
 
 
@@ -902,12 +923,6 @@ def _rare_tokens(sets: Sequence[frozenset[str]]) -> list[list[str]]:
     return out
 
 
-def _count_tokens(f: _EventFeatures) -> set[str]:
-    # What is counted ("people sanctioned") blocks like a rare word: outlets that word a report
-    # differently still count the same thing.
-    return {f"#{token}" for o in f.observations for token in o.kind.things | o.kind.actions}
-
-
 def _parties(f: _EventFeatures) -> str:
     """The states involved (actors' and targets' countries), else the actors' names: the same
     for "the Treasury" and "the United States" acting against North Koreans."""
@@ -918,30 +933,11 @@ def _parties(f: _EventFeatures) -> str:
 def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, int]]:
     """Pairs within their date window sharing quad class, an actor and a rare word, each once.
 
-    Every record is indexed under (quad class, day, actor, word) for each word of its summary
-    and its evidence, and under (quad class, actor, word) for records without a date to find;
-    it looks up only its own rarest words, so the lists it walks are short and a frequent word
-    ("sanctions") never makes a block of the whole day.
+    Every record looks up only its own rarest words, under each of its actors, in an index of
+    (quad class, actor, word) that holds just the words some record looks up; so the lists it
+    walks are short and a frequent word ("sanctions") never makes a block of the whole run.
+    Pairs outside their date window are passed over.
     """
-    Key = tuple[str, int | None, str, str]
-    index: dict[Key, list[int]] = defaultdict(list)
-    undated_index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
-    # Counts of the same thing block by exact type, day and the states involved; a block that
-    # is not small says nothing distinctive and is not walked, which keeps the work linear.
-    counted: dict[Key, list[int]] = defaultdict(list)
-    # Records of one quad class naming one actor: walked whole while small (a story's few
-    # reports of one party), which finds the pairs no rare word joins.
-    by_actor: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i, f in enumerate(features):
-        quad = f.record.quad_class
-        for actor in f.block_keys:
-            by_actor[(quad, actor)].append(i)
-            for token in f.text:
-                index[(quad, f.day, actor, token)].append(i)
-                undated_index[(quad, actor, token)].append(i)
-        if f.day is not None:
-            for token in _count_tokens(f):
-                counted[(f.record.type, f.day, _parties(f), token)].append(i)
     probes = [
         sorted(set(s) | set(e))
         for s, e in zip(
@@ -950,12 +946,31 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
             strict=True,
         )
     ]
+    looked_up = {token for tokens in probes for token in tokens}
+    index: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    # Counts of the same thing block by exact type, day and the states involved; a block that
+    # is not small says nothing distinctive and is not walked, which keeps the work linear.
+    counted: dict[tuple[str, int, str, str], list[int]] = defaultdict(list)
+    # Records of one quad class naming one actor: walked whole while small (a story's few
+    # reports of one party), which finds the pairs no rare word joins.
+    by_actor: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, f in enumerate(features):
+        quad = f.record.quad_class
+        words = f.text & looked_up
+        for actor in f.block_keys:
+            by_actor[(quad, actor)].append(i)
+            for token in words:
+                index[(quad, actor, token)].append(i)
+        if f.day is not None:
+            for token in f.counts:
+                counted[(f.record.type, f.day, _parties(f), token)].append(i)
     seen_pairs: set[tuple[int, int]] = set()
 
     def fresh(i: int, members: Iterable[int]) -> Iterable[tuple[int, int]]:
+        f = features[i]
         for j in members:
             pair = (i, j) if i < j else (j, i)
-            if j != i and pair not in seen_pairs:
+            if j != i and pair not in seen_pairs and _within_window(f, features[j]):
                 seen_pairs.add(pair)
                 yield pair
 
@@ -964,23 +979,16 @@ def _candidate_pairs(features: Sequence[_EventFeatures]) -> Iterable[tuple[int, 
         for actor in f.block_keys:
             party = by_actor[(quad, actor)]
             if len(party) <= MAX_ACTOR_BLOCK:
-                yield from fresh(i, (j for j in party if _within_window(f, features[j])))
-        if f.day is None:
-            for actor in f.block_keys:
-                for token in probes[i]:
-                    yield from fresh(i, undated_index.get((quad, actor, token), ()))
-            continue
-        reach = f.window + min(f.span, _MAX_PROBE_SPAN)
-        for day in range(f.day - reach, f.day + reach + 1):
-            for actor in f.block_keys:
-                for token in probes[i]:
-                    yield from fresh(i, index.get((quad, day, actor, token), ()))
-        days = range(f.day - f.window, f.day + f.window + 1) if f.ongoing else (f.day,)
-        for day in days:
-            for token in _count_tokens(f):
-                block = counted.get((f.record.type, day, _parties(f), token), ())
-                if len(block) <= MAX_COUNTED_BLOCK:
-                    yield from fresh(i, block)
+                yield from fresh(i, party)
+            for token in probes[i]:
+                yield from fresh(i, index.get((quad, actor, token), ()))
+        if f.day is not None:
+            days = range(f.day - f.window, f.day + f.window + 1) if f.ongoing else (f.day,)
+            for day in days:
+                for token in f.counts:
+                    block = counted.get((f.record.type, day, _parties(f), token), ())
+                    if len(block) <= MAX_COUNTED_BLOCK:
+                        yield from fresh(i, block)
 
 
 def _event_rank(record: EventRecord) -> tuple[int, int, float, str]:
@@ -1083,6 +1091,10 @@ class _DayValues:
 
     def disagree(self) -> bool:
         obs = self.observations
+        if len({o.source_id for o in obs}) < 2 or max(o.low for o in obs) <= min(
+            o.high for o in obs
+        ):
+            return False  # one source, or every interval holds a common point
         return any(
             x.source_id != y.source_id and not _meet(x, y)
             for i, x in enumerate(obs)
