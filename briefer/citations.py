@@ -5,7 +5,8 @@ What a sentence cites is its **evidence**: the verbatim quotes of the records it
 article words those records carry (each quantity's words, the conflicting and updated values'
 words, the date words, the place as the article writes it), the names of the records' actors as
 written and as canonicalised (a state also by its other names: "Washington" for the United
-States), and the outlet and title of each cited record's sources (the citation shows them). Nothing
+States), and the label of each cited record's sources (its outlet, else its title: the citation shows
+it). Nothing
 computed in code counts: the day, month or year of an event's resolved date is not evidence for
 "12 people" nor for "on 12 January".
 
@@ -123,11 +124,11 @@ def _article_words(record: MergedRecord) -> Iterable[str]:
 
 
 def _source_words(record: MergedRecord, sources: Mapping[str, Source]) -> Iterable[str]:
+    """How the citation names each source (its outlet, else its title): a sentence may name it
+    too. A title beside an outlet is the article's headline, not this record's evidence."""
     for sid in record.source_ids:
         if sid in sources:
             yield source_label(sources[sid])
-            if sources[sid].title:
-                yield sources[sid].title or ""
 
 
 def _actor_names(record: MergedRecord) -> Iterable[str]:
@@ -175,13 +176,17 @@ def supported_numbers(
     return values
 
 
-# "one of the men" picks someone out; it states no count the evidence must give.
+# "one of the men", "the revised one": a pronoun picks something out; it states no count the
+# evidence must give.
 _PARTITIVE_ONE = re.compile(r"\b[Oo]ne(?=\s+of\b)")
+_PRONOUN_ONE = re.compile(
+    r"\b(?P<det>the|a|an|this|that|each|every|any|another|which)(?P<adj>\s+[a-z]+)?\s+one\b"
+)
 
 
 def unsupported_numbers(text: str, supported: set[float]) -> list[str]:
     """The numbers written in ``text`` that are not in ``supported``, as written."""
-    counted = _PARTITIVE_ONE.sub("", text)
+    counted = _PRONOUN_ONE.sub(r"\g<det>\g<adj>", _PARTITIVE_ONE.sub("", text))
     return [written for written, value in numbers_in(counted) if _key(value) not in supported]
 
 
@@ -234,27 +239,47 @@ def unsupported_names(
     words = word_set(support)
     acronyms = _acronyms(support)
     states = set(countries) | countries_mentioned(evidence + "\n" + "\n".join(actor_names))
+    digits_names = frozenset(re.findall(r"\b[A-Z][A-Za-z]*\d[\w-]*", support))
+    # A state named in several words ("North Korea") is one name, checked as the state.
+    of_states = {
+        m.start() + offset
+        for m in _CAPITALISED_RUN.finditer(text)
+        if any(code in states for code in codes_for(m.group(0)))
+        for offset in range(len(m.group(0)))
+    }
     missing: list[str] = []
-    for _, whole in _names(text, title=title, common=common_words):
+    for at, whole in _names(text, title=title, common=common_words):
+        if at in of_states:
+            continue
         # "UK-registered", "Kenya-based": the capitalised parts are the names.
         parts = [p for p in re.split(r"[-–]", whole) if p[:1].isupper()] or [whole]
-        missing.extend(p for p in parts if not _name_supported(p, words, acronyms, states))
+        missing.extend(
+            p for p in parts if not _name_supported(p, words, acronyms, states, digits_names)
+        )
     return missing
 
 
-def _name_supported(name: str, words: frozenset[str], acronyms: set[str], states: set[str]) -> bool:
+def _name_supported(
+    name: str,
+    words: frozenset[str],
+    acronyms: set[str],
+    states: set[str],
+    digits_names: frozenset[str] = frozenset(),
+) -> bool:
     """Written in the evidence: an acronym it writes or spells out, a state it names in any of
     the state's names, or the word in one of its forms."""
     bare = name.replace(".", "")
     if bare.isupper() and len(bare) >= 2 and bare in acronyms:
         return True
+    if any(c.isdigit() for c in bare):
+        return bare in digits_names  # "A7", "G20": as written
     codes = codes_for(name)
     if codes and any(code in states for code in codes):
         return True
     return same_word(bare.lower().removesuffix("'s").removesuffix("’s"), words)
 
 
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:of|the|and|for|on)?\s*[A-Z][\w’'-]*)+")
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|the|and|for|on|in)\s+)*[A-Z][\w’'-]*)+")
 
 
 def _acronyms(text: str) -> set[str]:

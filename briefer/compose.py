@@ -218,7 +218,7 @@ class _Writer:
         labels = _labels(event.source_ids, self.sources)
         text = f"Reported by {_join(labels)}"
         if event.corroboration < len(labels):
-            text += " (copies of one report count once)"
+            text += " (copies of a single report count once)"
         return _sentence(text)
 
     def stance(self, stance: MergedStance) -> str:

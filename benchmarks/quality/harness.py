@@ -592,10 +592,24 @@ def _score_corroboration(run: StoryRun, gold: dict[str, dict[str, Any]], fig: Fi
 
 
 _DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
+_WORDS = {
+    w: str(n)
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+        "fourteen fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_WORDS |= {f"twenty-{w}": str(20 + n) for w, n in [(w, int(v)) for w, v in _WORDS.items()][1:10]}
 
 
 def _audit_numbers(text: str) -> set[str]:
-    return {m.group(0).replace(",", "").rstrip(".") for m in _DIGITS.finditer(text)}
+    """Numbers a text writes, read simply and on purpose apart from briefer's own reader:
+    digits, and the words one to twenty-nine."""
+    found = {m.group(0).replace(",", "").rstrip(".") for m in _DIGITS.finditer(text)}
+    for word in re.findall(r"[A-Za-z-]+", text):
+        if word.lower() in _WORDS:
+            found.add(_WORDS[word.lower()])
+    return found
 
 
 def _score_composition(run: StoryRun, fig: Figures) -> None:
@@ -623,14 +637,22 @@ def _score_composition(run: StoryRun, fig: Figures) -> None:
                     fig.mistakes.append(
                         f"{run.story.name}: careful sentence not kept: {sentence['text'][:70]}"
                     )
-    # An independent audit of every sentence: digits must be written in the quotes it cites.
+    # An independent audit of every sentence: its numbers must be written in the quotes (or the
+    # quantities' article words) of what it cites.
     records: dict[str, Any] = {e.id: e for e in briefing.events}
     records.update({s.id: s for s in briefing.stances})
     for item in briefing.items:
         for sentence, cited in zip(item.sentences, item.sentence_citations, strict=True):
             fig.audit_n += 1
             support = " ".join(
-                ev.quote for rid in cited if rid in records for ev in records[rid].evidence
+                [ev.quote for rid in cited if rid in records for ev in records[rid].evidence]
+                + [q.text for rid in cited for q in getattr(records.get(rid), "quantities", [])]
+                + [
+                    v.text or ""
+                    for rid in cited
+                    for c in getattr(records.get(rid), "conflicts", [])
+                    for v in c.values
+                ]
             )
             missing = _audit_numbers(sentence) - _audit_numbers(support)
             if missing:

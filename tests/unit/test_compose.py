@@ -430,3 +430,25 @@ def test_check_item_reads_digits_words_and_dates(merged: MergeResult) -> None:
         ("dozen", 12.0),
         ("12th", 12.0),
     ]
+
+
+def test_names_and_numbers_are_read_as_the_evidence_writes_them(merged: MergeResult) -> None:
+    sanction_id, launch_id, _ = ids(merged)
+    records = {r.id: r for r in (*merged.events, *merged.stances)}
+
+    def failures(text: str, cites: list[str]) -> list[str]:
+        return check_item(
+            ComposeItem(headline="h", sentences=[ComposeSentence(text=text, citations=cites)]),
+            records,
+        )
+
+    # A state in several words is checked as the state; a pronoun "one" states no count.
+    assert failures("North Korea fired two missiles, and the revised one flew.", [launch_id]) == []
+    # A name no cited evidence writes, even first in the sentence, is not taken.
+    assert failures(
+        "Transnet said the United States sanctioned five North Koreans.", [sanction_id]
+    ) == ["name Transnet in sentence 1 is not written in the evidence it cites"]
+    assert failures("The F-35 fired two missiles.", [launch_id]) == [
+        "number 35 in sentence 1 is not written in the evidence it cites",
+        "name F in sentence 1 is not written in the evidence it cites",
+    ]
