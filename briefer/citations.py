@@ -5,10 +5,9 @@ What a sentence cites is its **evidence**: the verbatim quotes of the records it
 article words those records carry (each quantity's words, the conflicting and updated values'
 words, the date words, the place as the article writes it), the names of the records' actors as
 written and as canonicalised (a state also by its other names: "Washington" for the United
-States), and the label of each cited record's sources (its outlet, else its title: the citation shows
-it). Nothing
-computed in code counts: the day, month or year of an event's resolved date is not evidence for
-"12 people" nor for "on 12 January".
+States), and the label of each cited record's sources (its outlet, else its title: the
+citation shows it). Nothing computed in code counts: the day, month or year of an event's
+resolved date is not evidence for "12 people" nor for "on 12 January".
 
 * **Numbers** are read by ``briefer.numbers`` (digits, words, scales, percentages, money). A
   number is written in the evidence when the evidence states the same value.

@@ -595,7 +595,29 @@ _DIGITS = re.compile(r"(?<![\w.,])\d[\d,]*(?:\.\d+)?")
 _WORDS = {
     w: str(n)
     for n, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
     )
 }
 _WORDS |= {f"twenty-{w}": str(20 + n) for w, n in [(w, int(v)) for w, v in _WORDS.items()][1:10]}
