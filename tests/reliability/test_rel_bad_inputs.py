@@ -127,6 +127,7 @@ def test_brief_from_replay_excludes_bad_inputs_and_exits_3_or_1(tmp_path: Path) 
     assert not (tmp_path / "none.md").exists()
 
 
+@pytest.mark.slow
 def test_a_folder_of_ten_thousand_files_is_estimated_in_bounded_time(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     folder.mkdir()

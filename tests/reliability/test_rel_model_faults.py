@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reliability.support import (
     answer_normally,
     article_title,
@@ -149,6 +150,7 @@ def run_twice(
     return paths, first, first_briefing, second, second_briefing
 
 
+@pytest.mark.slow
 def test_mixed_faults_end_partial_and_a_rerun_completes_without_repeating_calls(
     tmp_path: Path,
 ) -> None:
@@ -218,6 +220,7 @@ class DyingModel:
         return FakeReply.slow(CLIENT_TIMEOUT * 6) if count % 5 == 0 else FakeReply.dropped()
 
 
+@pytest.mark.slow
 def test_a_server_that_stops_answering_part_way_ends_the_run_and_a_rerun_resumes(
     tmp_path: Path,
 ) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from reliability.support import REPO, answer_normally, run_cli, write_articles
 
 import briefer.cli
@@ -24,6 +25,7 @@ def files_holding(folder: Path, needles: list[bytes]) -> list[Path]:
     return found
 
 
+@pytest.mark.slow
 def test_the_key_is_sent_to_the_server_and_written_nowhere(
     tmp_path: Path, _isolated_home: Path
 ) -> None:
