@@ -68,8 +68,9 @@ holder on the same question carries the earlier one in ``changed_from``.
 Corroboration
 -------------
 Distinct outlets among an event's sources, where one outlet name counts once and documents that
-are syndicated copies of one story (word 5-shingle Jaccard ``>= SYNDICATION_JACCARD``, found with
-MinHash and LSH banding so documents are not compared all against all) count once.
+are copies of one story, verbatim or edited (at least ``SYNDICATION_CONTAINMENT`` of the
+shorter one's word 5-shingles in the other, found with MinHash and LSH banding so documents are
+not compared all against all) count once.
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ __all__ = [
     "STANCE_CLAIM",
     "STANCE_TOPIC",
     "STATEMENT_ACTORS",
-    "SYNDICATION_JACCARD",
+    "SYNDICATION_CONTAINMENT",
     "UNDATED_TEXT",
     "MergeResult",
     "merge_records",
@@ -131,7 +132,9 @@ CONFLICT_ACTORS = 0.5
 STATEMENT_ACTORS = 0.75
 STANCE_TOPIC = 0.5
 STANCE_CLAIM = 0.3
-SYNDICATION_JACCARD = 0.8
+# Copies share this much of the shorter text's 5-word shingles (independent reports of one
+# event share a few percent; a wire story rewritten in places shares about half).
+SYNDICATION_CONTAINMENT = 0.3
 
 RARE_TOKENS = 3
 DAY_WINDOW = 1
@@ -144,7 +147,7 @@ MAX_ACTOR_BLOCK = 24
 
 _SHINGLE = 5
 _MINHASH_PERMS = 64
-_LSH_BANDS = 16  # 16 bands of 4 rows: pairs near Jaccard 0.5 and above become candidates
+_LSH_BANDS = 32  # 32 bands of 2 rows: pairs near Jaccard 0.3 and above become candidates
 
 _STOP = frozenset(
     """a an the and or but of in on at to for from by with as into over after before about
@@ -346,7 +349,8 @@ def _minhash(shingles: set[int]) -> list[int]:
 
 
 def syndicated_pairs(documents: Sequence[Document]) -> list[tuple[str, str]]:
-    """Pairs of source ids whose texts are copies of one story (shingle Jaccard ≥ 0.8).
+    """Pairs of source ids whose texts are copies of one story, verbatim or edited: at least
+    ``SYNDICATION_CONTAINMENT`` of the shorter one's 5-word shingles are in the other.
 
     MinHash signatures are split into bands; only documents that share a band are compared
     exactly, so a day of hundreds of articles is not compared all against all.
@@ -366,7 +370,7 @@ def syndicated_pairs(documents: Sequence[Document]) -> list[tuple[str, str]]:
     pairs = []
     for i, j in sorted(candidates):
         a, b = shingles[i], shingles[j]
-        if len(a & b) / len(a | b) >= SYNDICATION_JACCARD:
+        if len(a & b) / min(len(a), len(b)) >= SYNDICATION_CONTAINMENT:
             pairs.append((documents[i].id, documents[j].id))
     return pairs
 

@@ -506,3 +506,29 @@ def test_majority_value_is_shown_and_the_minority_kept(voa: Document, yonhap: Do
     # places are shown, not set against each other.
     assert "location" not in by_field
     assert "date" not in by_field
+
+
+def test_a_wire_story_rewritten_in_places_is_still_a_copy() -> None:
+    wire = (
+        "Donors pledged more than one billion dollars for Somalia at a conference in Nairobi on "
+        "Tuesday, with the European Union and the United Kingdom making the largest offers. "
+        "Aid agencies said the money would go first to drought relief in the south, where "
+        "harvests have failed for a third year. Officials said a fifth of the sum would pay for "
+        "water projects and clinics in displaced people's camps near Baidoa and Kismayo."
+    )
+    rewrite = (
+        "Kenya hosted the meeting and pledged help with logistics for the convoys. "
+        + wire.split(". ", 1)[1]
+        + " Critics said the pledges fell short of what the United Nations had asked for."
+    )
+    other = (
+        "A separate report from Mogadishu said the government welcomed the pledges and promised "
+        "an audit of how earlier aid had been spent, after complaints from several donors."
+    )
+    docs = [doc("src-w", wire, "Meridian Press"), doc("src-r", rewrite, "Horn Daily")]
+    docs.append(doc("src-o", other, "Coast Courier"))
+    assert syndicated_pairs(docs) == [("src-w", "src-r")] or syndicated_pairs(docs) == [
+        ("src-r", "src-w")
+    ]
+    groups = outlet_groups(docs)
+    assert groups["src-w"] == groups["src-r"] != groups["src-o"]
