@@ -5,6 +5,7 @@ import hashlib
 import json
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -275,3 +276,13 @@ def test_render_dispatches_and_briefing_methods_agree() -> None:
     assert render(briefing, "markdown") == render_markdown(briefing) == briefing.to_markdown()
     assert render(briefing, "html") == render_html(briefing) == briefing.to_html()
     assert render(briefing, "json") == briefing.to_json()
+
+
+def test_a_briefing_of_the_previous_schema_still_renders(tmp_path: Path) -> None:
+    # Written before updates, conflict sides and position changes existed.
+    old = Path(__file__).resolve().parents[1] / "golden" / "briefing-1.0.json"
+    briefing = Briefing.model_validate_json(old.read_text(encoding="utf-8"))
+    assert briefing.schema_version == "1.0"
+    assert all(e.updates == [] for e in briefing.events)
+    for fmt in ("markdown", "html", "json"):
+        assert render(briefing, fmt)  # type: ignore[arg-type]
