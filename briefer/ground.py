@@ -23,6 +23,7 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 from briefer.injection import instruction_spans as _instruction_spans
 from briefer.models import Document, Evidence
+from briefer.words import same_word
 
 __all__ = [
     "MIN_DISTINCTIVE_WORDS",
@@ -164,17 +165,12 @@ def carries_a_record(quote: str) -> bool:
     return is_meaningful_quote(normalized) and _ATTRIBUTION.match(normalized) is None
 
 
-def _stems(words: Sequence[str]) -> set[str]:
-    return {w[: max(4, len(w) - 3)] if len(w) > 5 else w for w in words}
-
-
 def evidence_carries(said: Sequence[str], evidence: Sequence[Evidence]) -> bool:
-    """Do the quotes share a distinctive word (or its stem: "sanctions"/"sanctioned") with what
-    the record says (its summary, its actors' and targets' names)? A record whose quotes are
-    about something else is not grounded by them, however verbatim they are."""
-    quoted = _stems(_distinctive_words(" ".join(e.quote for e in evidence)))
-    claimed = _stems(_distinctive_words(" ".join(said)))
-    return bool(quoted & claimed)
+    """Do the quotes share a distinctive word, in one of its forms ("sanctions"/"sanctioned"),
+    with what the record says (its summary, its actors' and targets' names)? A record whose
+    quotes are about something else is not grounded by them, however verbatim they are."""
+    quoted = frozenset(_distinctive_words(" ".join(e.quote for e in evidence)))
+    return any(same_word(w, quoted) for w in _distinctive_words(" ".join(said)))
 
 
 def _occurrences(haystack: str, needle: str) -> list[int]:

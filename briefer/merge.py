@@ -102,6 +102,7 @@ from briefer.models import (
     UpdateValue,
 )
 from briefer.numbers import NUMBER_WORDS, VAGUE_NUMBER_WORDS, find_numbers
+from briefer.words import ROLE_WORDS
 
 __all__ = [
     "CONFLICT_ACTORS",
@@ -162,14 +163,12 @@ _PROPER = re.compile(r"\b[A-Z][\w’'-]*[a-z][\w’'-]*\b")
 _PRECISION_RANK = {"day": 0, "week": 1, "month": 2, "year": 3, "unknown": 4}
 _SPAN = {"day": 0, "week": 6, "month": 30, "year": 365, "unknown": 0}
 
-# Words that describe a target without naming it: they neither match nor tell targets apart.
-_GENERIC_NAMES = frozenset(
-    """government ministry minister department office agency authority authorities council
-    committee court party union forces force army navy police military officials official
-    nationals national people firms firm company companies group groups state states republic
-    democratic united federal central north south east west new the of and for people's
-    international bank airline airlines mission embassy administration regime president
-    leaders leader members member""".split()  # noqa: SIM905
+# Words that describe an actor or target without naming it ("the ministry", "national
+# airline"): they neither match nor tell targets apart.
+_GENERIC_NAMES = ROLE_WORDS | frozenset(
+    """ministers officials nationals firms firm company companies groups north south east west
+    new people's international bank airline airlines mission embassy administration regime
+    members""".split()  # noqa: SIM905
 )
 # Counts that name who or what is counted without telling one count from another.
 _GENERIC_KINDS = frozenset(
