@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,7 +42,13 @@ from briefer.models import (
     StanceRecord,
     Stats,
 )
-from briefer.normalize import canonicalize_actor, future_tense_around, resolve_date, tidy_name
+from briefer.normalize import (
+    canonicalize_actor,
+    future_tense_around,
+    resolve_date,
+    tidy_name,
+    weekday_name,
+)
 from briefer.numbers import find_numbers, value_agrees
 from briefer.templates import PromptTemplate, load_template
 from briefer.words import name_written_in, word_set
@@ -50,6 +57,8 @@ __all__ = [
     "ARTICLE_CLOSE",
     "ARTICLE_OPEN",
     "MAX_SPLIT_DEPTH",
+    "MIN_SPLIT_HALF_TOKENS",
+    "SPLIT_STAGE",
     "SYSTEM_TEMPLATE",
     "USER_TEMPLATE",
     "ExtractionResult",
@@ -65,17 +74,20 @@ USER_TEMPLATE = "extract_user.txt"
 SCHEMA_NAME = "extraction"
 ARTICLE_OPEN = "<article>"
 ARTICLE_CLOSE = "</article>"
-# A reply cut off at the token limit splits its chunk in two; this bounds how often.
-MAX_SPLIT_DEPTH = 3
+# A reply cut off at the token limit splits its chunk in two, and a half cut off again is split
+# once more: at most 1 + 2 + 4 = 7 calls for a chunk, each carrying the whole system prompt.
+MAX_SPLIT_DEPTH = 2
+# A part is split only when each half would still hold this many tokens of article. A reply that
+# fills max_tokens from less text is running on (repeating itself), not long: its halves would
+# be cut off too, each paying for the ~1.3k-token system prompt again.
+MIN_SPLIT_HALF_TOKENS = 200
+# The calls for the parts of a split chunk are counted under this stage in the usage.
+SPLIT_STAGE = "extract-split"
 
 RecordT = TypeVar("RecordT", EventRecord, StanceRecord)
 
 # Anything that could pass for the fence, in any case or spacing: "<article>", "</ ARTICLE >".
 _FENCE_LIKE = re.compile(r"<\s*/?\s*article\b[^>]*>", re.IGNORECASE)
-
-
-# Spelled out rather than strftime("%A"), which follows the locale: requests must not.
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def _templates() -> tuple[PromptTemplate, PromptTemplate]:
@@ -106,14 +118,16 @@ def fence_article(text: str) -> str:
 
 def _header_field(value: str | None, missing: str) -> str:
     """Title and outlet come from the article too: one line, no fence, bounded length."""
-    line = fence_article(re.sub(r"\s+", " ", value or "")).strip()[:300]
+    # Cut before the regexes: a hand-built Document may carry a title of megabytes.
+    line = fence_article(re.sub(r"\s+", " ", (value or "")[:1200])).strip()[:300]
     return line or missing
 
 
 def _published_line(published: dt.date | None) -> str:
     if published is None:
         return "unknown"
-    return f"{published.isoformat()} ({_WEEKDAYS[published.weekday()]})"
+    # Not strftime("%A"), which follows the locale: requests must not.
+    return f"{published.isoformat()} ({weekday_name(published)})"
 
 
 def build_extraction_request(
@@ -171,7 +185,8 @@ _ChunkOutcome = tuple[Chunk, ExtractionReply] | Excluded
 
 
 def _source_label(doc: Document) -> str:
-    return doc.source.url or doc.source.path or doc.source.title or doc.id
+    """The input as the user gave it: the file's path before the URL its header names."""
+    return doc.source.path or doc.source.url or doc.source.title or doc.id
 
 
 def _one_line(error: BaseException) -> str:
@@ -179,13 +194,49 @@ def _one_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-async def _extract_chunk(
-    doc: Document, chunk: Chunk, runner: LLMRunner, max_tokens: int | None, depth: int
-) -> list[_ChunkOutcome]:
-    request = build_extraction_request(doc, chunk, model=runner.model, max_tokens=max_tokens)
+@dataclass
+class _Parts:
+    """What the calls for one chunk, or for the parts it was split into, came to."""
 
-    def excluded(reason: str) -> list[_ChunkOutcome]:
-        return [Excluded(input=_source_label(doc), reason=reason, stage="extract")]
+    outcomes: list[_ChunkOutcome] = field(default_factory=list)
+    cut_off: list[Chunk] = field(default_factory=list)  # still cut off, not split further
+    why_not: str | None = None  # why the last of them was not split again
+    leaves: int = 1  # parts asked and not split
+    split_calls: int = 0  # calls made for parts (beyond the chunk's own)
+
+    @classmethod
+    def combine(cls, parts: Sequence[_Parts]) -> _Parts:
+        why_not = next((p.why_not for p in reversed(parts) if p.why_not), None)
+        return cls(
+            outcomes=[o for p in parts for o in p.outcomes],
+            cut_off=[c for p in parts for c in p.cut_off],
+            why_not=why_not,
+            leaves=sum(p.leaves for p in parts),
+            split_calls=sum(p.split_calls for p in parts) + len(parts),
+        )
+
+
+def _why_not_split(chunk: Chunk, depth: int) -> str | None:
+    if depth >= MAX_SPLIT_DEPTH:
+        return f"parts are split at most {MAX_SPLIT_DEPTH} times"
+    if chunk.tokens < 2 * MIN_SPLIT_HALF_TOKENS:
+        return (
+            f"{chunk.tokens} tokens of text are too few for halves to help (a reply that long "
+            "from so little text is running on)"
+        )
+    return None
+
+
+async def _extract_part(
+    doc: Document, chunk: Chunk, runner: LLMRunner, max_tokens: int | None, depth: int
+) -> _Parts:
+    request = build_extraction_request(doc, chunk, model=runner.model, max_tokens=max_tokens)
+    if depth:
+        context = request.context.model_copy(update={"stage": SPLIT_STAGE})
+        request = request.model_copy(update={"context": context})
+
+    def excluded(reason: str) -> _Parts:
+        return _Parts([Excluded(input=_source_label(doc), reason=reason, stage="extract")])
 
     try:
         reply = await runner.structured(request, ExtractionReply)
@@ -193,31 +244,57 @@ async def _extract_chunk(
         return excluded(f"model refused chunk {chunk.id}: {exc.refusal or _one_line(exc)}")
     except TruncatedError:
         # A reply too long for max_tokens: smaller inputs give shorter replies; re-asking the
-        # same chunk would only be cut off again.
-        if depth >= MAX_SPLIT_DEPTH:
+        # same text would only be cut off again.
+        why_not = _why_not_split(chunk, depth)
+        halves: tuple[Chunk, Chunk] | None = None
+        if why_not is None:
+            try:
+                halves = split_chunk(doc, chunk)
+            except ValueError as exc:
+                why_not = f"it cannot be split ({_one_line(exc)})"
+        if halves is None:
             runner.forget(request)
-            return excluded(
-                f"the reply for chunk {chunk.id} was cut off at the token limit even after "
-                f"splitting it {depth} times"
-            )
-        try:
-            halves = split_chunk(doc, chunk)
-        except ValueError as exc:
-            runner.forget(request)
-            return excluded(
-                f"the reply for chunk {chunk.id} was cut off at the token limit and the chunk "
-                f"cannot be split: {_one_line(exc)}"
-            )
+            return _Parts(cut_off=[chunk], why_not=why_not)
         parts = await gather_in_order(
-            _extract_chunk(doc, half, runner, max_tokens, depth + 1) for half in halves
+            _extract_part(doc, half, runner, max_tokens, depth + 1) for half in halves
         )
-        return [outcome for part in parts for outcome in part]
+        return _Parts.combine(parts)
     except LLMError as exc:
         return excluded(f"extraction of chunk {chunk.id} failed: {_one_line(exc)}")
     except BudgetExceededError as exc:
         # Chunks already extracted still make a (partial) briefing.
         return excluded(f"chunk {chunk.id} not extracted: {_one_line(exc)}")
-    return [(chunk, reply)]
+    return _Parts([(chunk, reply)])
+
+
+def _cut_off_reason(chunk: Chunk, parts: _Parts, max_tokens: int | None) -> str:
+    """One line: what was cut off, what splitting cost, and which text was left out."""
+    limit = f"{max_tokens:,}-token limit" if max_tokens else "token limit"
+    if parts.split_calls == 0:
+        return (
+            f"the reply for chunk {chunk.id} was cut off at the {limit} and the chunk was not "
+            f"split: {parts.why_not}"
+        )
+    spans = [f"{c.start}\u2013{c.end}" for c in parts.cut_off]
+    shown = ", ".join(spans[:3]) + (f" and {len(spans) - 3} more" if len(spans) > 3 else "")
+    return (
+        f"the reply for chunk {chunk.id} was cut off at the {limit}; of the {parts.leaves} "
+        f"parts it was split into ({parts.split_calls} more calls, counted as {SPLIT_STAGE} in "
+        f"the usage), {len(parts.cut_off)} were cut off too, so characters {shown} were not "
+        f"extracted ({parts.why_not})"
+    )
+
+
+async def _extract_chunk(
+    doc: Document, chunk: Chunk, runner: LLMRunner, max_tokens: int | None, depth: int = 0
+) -> list[_ChunkOutcome]:
+    """The replies for ``chunk``, split in parts when a reply is cut off (see
+    ``MAX_SPLIT_DEPTH``), and at most one excluded line for the text that stayed cut off."""
+    parts = await _extract_part(doc, chunk, runner, max_tokens, depth)
+    if not parts.cut_off:
+        return parts.outcomes
+    reason = _cut_off_reason(chunk, parts, max_tokens)
+    return [*parts.outcomes, Excluded(input=_source_label(doc), reason=reason, stage="extract")]
 
 
 # --- records ----------------------------------------------------------------------------------

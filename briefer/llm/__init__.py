@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, Message, RequestContext, TokenUsage
+from briefer.llm.base import (
+    LLMClient,
+    LLMRequest,
+    LLMResponse,
+    Message,
+    RequestContext,
+    TokenUsage,
+    bind_request,
+)
 from briefer.llm.fake import FakeClient, FunctionClient
 from briefer.llm.recording import CachingClient, RecordingClient
 from briefer.llm.replay import ReplayClient
@@ -42,6 +50,7 @@ __all__ = [
     "RequestContext",
     "TokenUsage",
     "UsageMeter",
+    "bind_request",
     "complete_sync",
     "default_cache_dir",
     "gather_in_order",

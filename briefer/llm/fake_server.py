@@ -5,7 +5,9 @@ per connection, so concurrent requests overlap). Each request is answered by the
 ``FakeReply`` if any are queued, else by ``handler(body)``, else with a reply valid against the
 request's schema. ``FakeReply`` covers what real servers do: 429 with ``Retry-After``, 5xx,
 slow replies, dropped connections, malformed bodies, refusals, truncation, a 400 rejecting
-``json_schema``. Received requests are kept with the ``Authorization`` header scrubbed.
+``json_schema``, and the error bodies of the local servers briefer is used with
+(llama-cpp-python, llama.cpp's ``llama-server``, vLLM, Ollama; see docs/servers.md). Received
+requests are kept with the ``Authorization`` header scrubbed.
 
     with FakeOpenAIServer() as server:
         client = OpenAIClient(endpoint=Endpoint(base_url=server.base_url))
@@ -105,6 +107,69 @@ class FakeReply:
             param="response_format",
         )
 
+    # --- what the servers in docs/servers.md answer, in their own words and shapes ----------
+
+    @classmethod
+    def llama_cpp_python_rejects_json_schema(cls) -> FakeReply:
+        """llama-cpp-python's server (0.3.x) on ``response_format`` of type ``json_schema``: its
+        request model takes only ``text`` and ``json_object``, and its route handler turns the
+        validation error into a 500 holding the error list."""
+        message = (
+            "[{'type': 'literal_error', 'loc': ('body', 'response_format', 'type'), "
+            "'msg': \"Input should be 'text' or 'json_object'\", 'input': 'json_schema', "
+            "'ctx': {'expected': \"'text' or 'json_object'\"}}]"
+        )
+        error = {"message": message, "type": "internal_server_error", "param": None, "code": None}
+        return cls(status=500, error=error)
+
+    @classmethod
+    def llama_server_error(cls, message: str, status: int = 400) -> FakeReply:
+        """llama.cpp's ``llama-server``: ``{"error": {"code": 400, "message": ...,
+        "type": "invalid_request_error"}}`` (a 500 is ``"server_error"``)."""
+        kind = "invalid_request_error" if status < 500 else "server_error"
+        return cls(status=status, error={"code": status, "message": message, "type": kind})
+
+    @classmethod
+    def llama_server_rejects_json_schema(cls) -> FakeReply:
+        """A ``llama-server`` build without ``json_schema`` support."""
+        return cls.llama_server_error(
+            'response_format type must be one of "text" or "json_object", but got: json_schema'
+        )
+
+    @classmethod
+    def llama_server_unsupported_param(cls, param: str = "best_of") -> FakeReply:
+        """``llama-server`` on a parameter it does not implement: not about the format."""
+        return cls.llama_server_error(f"Unsupported param: {param}")
+
+    @classmethod
+    def vllm_error(cls, message: str, status: int = 400, *, nested: bool = False) -> FakeReply:
+        """vLLM's error body: top-level ``{"object": "error", "message", "type", "param",
+        "code"}`` (up to 0.10), or nested under ``"error"`` (``nested``, later versions)."""
+        kind = "BadRequestError" if status < 500 else "InternalServerError"
+        if nested:
+            return cls(
+                status=status,
+                error={"message": message, "type": kind, "param": None, "code": status},
+            )
+        body = {"object": "error", "message": message, "type": kind, "param": None}
+        return cls(status=status, raw_body=json.dumps({**body, "code": status}).encode())
+
+    @classmethod
+    def vllm_rejects_schema(cls, *, nested: bool = False) -> FakeReply:
+        """vLLM when its grammar backend (xgrammar) cannot compile the schema it was sent."""
+        return cls.vllm_error(
+            "The provided JSON schema contains features not supported by xgrammar.",
+            nested=nested,
+        )
+
+    @classmethod
+    def ollama_model_not_found(cls, model: str = "llama3.1:8b") -> FakeReply:
+        """Ollama's ``/v1`` for a model that was not pulled. (Ollama never rejects a response
+        format: it ignores ``response_format.schema`` and any type it does not know.)"""
+        message = f'model "{model}" not found, try pulling it first'
+        error = {"message": message, "type": "not_found_error", "param": None, "code": None}
+        return cls(status=404, error=error)
+
     @classmethod
     def http_error(
         cls,
@@ -144,6 +209,9 @@ def _schema_of(body: Mapping[str, Any]) -> dict[str, Any] | None:
     if fmt.get("type") == "json_schema":
         schema = (fmt.get("json_schema") or {}).get("schema")
         return schema if isinstance(schema, dict) else None
+    if fmt.get("type") == "json_object" and isinstance(fmt.get("schema"), dict):
+        found: dict[str, Any] = fmt["schema"]
+        return found
     for message in body.get("messages") or []:
         text = message.get("content") if isinstance(message, dict) else None
         if isinstance(text, str) and _SCHEMA_MARKER in text:
@@ -191,7 +259,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             if reply.raw_body is not None:
-                self._send_bytes(200, reply.raw_body, reply.headers)
+                self._send_bytes(reply.status, reply.raw_body, reply.headers)
             elif reply.status != 200 or reply.error is not None:
                 self._send(reply.status, {"error": dict(reply.error or {})}, reply.headers)
             else:
@@ -222,11 +290,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class FakeOpenAIServer:
-    """A chat completions server on 127.0.0.1 (port 0), run as a context manager.
+    """A chat completions server on 127.0.0.1, run as a context manager.
 
-    ``latency`` seconds are added to every reply, plus ``per_token_latency`` per completion
-    token. ``requests`` holds what was received; ``max_in_flight`` the most requests that
-    were being answered at once.
+    ``port`` 0 (the default) takes a free port; a given port lets a test restart "the same"
+    server, whose replies are cached under the same endpoint. ``latency`` seconds are added to
+    every reply, plus ``per_token_latency`` per completion token. ``requests`` holds what was
+    received; ``max_in_flight`` the most requests that were being answered at once.
     """
 
     __test__ = False
@@ -239,8 +308,10 @@ class FakeOpenAIServer:
         latency: float = 0.0,
         per_token_latency: float = 0.0,
         seed: int = 0,
+        port: int = 0,
     ) -> None:
         self.handler = handler
+        self.port = port
         self.latency = latency
         self.per_token_latency = per_token_latency
         self.seed = seed
@@ -338,7 +409,7 @@ class FakeOpenAIServer:
         return f"http://{host!s}:{port}/v1"
 
     def start(self) -> FakeOpenAIServer:
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server(("127.0.0.1", self.port), _Handler)
         server.owner = self
         self._server = server
         self._closing.clear()

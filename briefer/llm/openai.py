@@ -10,12 +10,32 @@ place (``_map_error``). Retries are ours, not the SDK's (it runs with ``max_retr
   ``backoff_base * 2**n`` (capped at ``backoff_max``) scaled by a random factor in [0.5, 1].
 - Each retry adds one to ``OpenAIClient.retries`` and is reported through
   ``briefer.llm.structured.note_retry`` so ``LLMRunner`` counts it in ``StageUsage.retries``.
+
+Response formats, from the strictest down (``JsonMode``):
+
+- ``json_schema``: Structured Outputs, ``{"type": "json_schema", "json_schema": {name, schema,
+  strict: true}}``. OpenAI, vLLM, Ollama and recent llama.cpp ``llama-server`` take it.
+- ``json_object``: ``{"type": "json_object", "schema": ...}``, the schema also written into the
+  system prompt. llama-cpp-python's server and ``llama-server`` constrain decoding with that
+  ``schema``; servers that do not know the key ignore it (Ollama, vLLM) and the prompt carries
+  the schema to the model.
+- ``json_object_plain``: ``{"type": "json_object"}``, the schema in the prompt only, for a server
+  that refuses the ``schema`` key.
+
+A server that answers a format with an error (any 4xx or 5xx other than 401, 403 and 429) whose
+message names ``response_format``, ``json_schema`` or a JSON schema has rejected the format: the
+call is sent again, at once and without counting as a retry, one step down, and the endpoint
+keeps that step for the rest of the process. llama-cpp-python answers ``json_schema`` with a 500
+(its request validation error), so the status alone cannot tell. ``Endpoint.strict_schema``
+(``BRIEFER_STRICT_SCHEMA``) pins the format: True sends ``json_schema`` and never steps down;
+False starts at ``json_object``. Whatever the format, the reply is validated again by the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import ipaddress
 import json
 import logging
 import math
@@ -23,8 +43,9 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -39,10 +60,17 @@ from briefer.errors import (
     RateLimitError,
     ServerError,
 )
-from briefer.llm.base import LLMRequest, LLMResponse, TokenUsage, canonical_json
+from briefer.llm.base import (
+    LLMRequest,
+    LLMResponse,
+    TokenUsage,
+    canonical_json,
+    normalize_base_url,
+)
 from briefer.llm.structured import note_retry
 
 __all__ = [
+    "JSON_MODES",
     "SCHEMA_IN_PROMPT",
     "Endpoint",
     "JsonMode",
@@ -54,31 +82,68 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-JsonMode = Literal["json_schema", "json_object"]
+JsonMode = Literal["json_schema", "json_object", "json_object_plain"]
 
-# In json_object mode the schema travels in the system prompt, after this line.
+# The formats in the order they are tried: each rejection moves an endpoint one step down.
+JSON_MODES: tuple[JsonMode, ...] = get_args(JsonMode)
+
+# In the json_object modes the schema travels in the system prompt, after this line.
 SCHEMA_IN_PROMPT = "Reply with one JSON object valid against this JSON Schema:"
 
 # A server-directed wait longer than this is not waited out: the error says how long to wait.
 MAX_RETRY_AFTER = 60.0
 
-# Endpoints (by base URL) that rejected json_schema in this process: they get json_object.
-_JSON_OBJECT_ENDPOINTS: set[str] = set()
+# Endpoints (by Endpoint.name) that rejected a format in this process, and the one they take.
+_ENDPOINT_JSON_MODES: dict[str, JsonMode] = {}
+
+# What a server says when it does not take the response format it was sent.
+_NAMES_THE_FORMAT = re.compile(r"response_format|json[_ ]?schema", re.IGNORECASE)
+
+
+# Sent to a local server when no key is set: such servers accept any key, the SDK wants one.
+LOCAL_PLACEHOLDER_KEY = "no-key-needed"
+
+
+def is_local_server(base_url: str | None) -> bool:
+    """Whether ``base_url`` names this machine or a private network: ``localhost`` (and
+    ``*.localhost``), or a loopback, private or link-local address. Names are not resolved."""
+    if not base_url:
+        return False
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
 
 
 def forget_json_modes() -> None:
-    """Forget which endpoints fell back to json_object (for tests and long-lived processes)."""
-    _JSON_OBJECT_ENDPOINTS.clear()
+    """Forget which endpoints stepped down from json_schema (for tests and long-lived
+    processes)."""
+    _ENDPOINT_JSON_MODES.clear()
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where to send requests and which environment variable holds the key (never the key)."""
+    """Where to send requests, and the key: ``api_key`` when given (``--api-key``; never shown
+    in a repr), else the environment variable ``api_key_env``. A server on this machine or a
+    private network (``localhost``, a loopback or private address) needs none: Ollama, vLLM and
+    llama.cpp take any key, so a placeholder is sent when none is set."""
 
     base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"
     timeout: float = 60.0
     strict_schema: bool | None = None  # None: try json_schema, fall back once if rejected
+    api_key: str | None = field(default=None, repr=False, compare=False)
+
+    def key(self) -> str | None:
+        """The key to send, or None when one is needed and none is set."""
+        key = (self.api_key or os.environ.get(self.api_key_env, "")).strip()
+        if key:
+            return key
+        return LOCAL_PLACEHOLDER_KEY if is_local_server(self.base_url) else None
 
     @classmethod
     def from_env(cls) -> Endpoint:
@@ -102,6 +167,11 @@ class Endpoint:
         """The base URL, or ``"api.openai.com"`` when it is the SDK's default."""
         return (self.base_url or "https://api.openai.com/v1").rstrip("/")
 
+    @property
+    def key_name(self) -> str | None:
+        """The endpoint as request keys name it (normalised; None for OpenAI's API)."""
+        return normalize_base_url(self.base_url)
+
 
 def build_params(
     request: LLMRequest,
@@ -112,8 +182,9 @@ def build_params(
 ) -> dict[str, Any]:
     """The keyword arguments of ``chat.completions.create`` for ``request``.
 
-    ``json_schema`` asks for Structured Outputs (strict); ``json_object`` asks for any JSON
-    object and puts the schema into the system prompt instead.
+    ``json_schema`` asks for Structured Outputs (strict). The json_object modes ask for a JSON
+    object and put the schema into the system prompt; ``json_object`` also sends it as
+    ``response_format.schema``, which llama.cpp's servers constrain decoding with.
     """
     messages = [{"role": m.role, "content": m.content} for m in request.messages]
     if json_mode == "json_schema":
@@ -127,6 +198,8 @@ def build_params(
         }
     else:
         response_format = {"type": "json_object"}
+        if json_mode == "json_object":
+            response_format["schema"] = request.response_schema
         schema_text = f"{SCHEMA_IN_PROMPT}\n{canonical_json(request.response_schema)}"
         if messages and messages[0]["role"] == "system":
             messages[0] = {
@@ -196,9 +269,9 @@ _KEY_PATTERN = re.compile(r"\b(sk|rk|pk)-[A-Za-z0-9_\-*]{6,}")
 
 def _scrub(text: str, endpoint: Endpoint) -> str:
     """``text`` with the endpoint's key and anything that looks like a key masked."""
-    key = os.environ.get(endpoint.api_key_env, "").strip()
-    if len(key) >= 4:
-        text = text.replace(key, "***")
+    for key in (endpoint.api_key or "", os.environ.get(endpoint.api_key_env, "")):
+        if len(key.strip()) >= 4:
+            text = text.replace(key.strip(), "***")
     return _KEY_PATTERN.sub(lambda m: f"{m.group(1)}-***", text)
 
 
@@ -209,12 +282,34 @@ def _server_message(exc: openai.APIStatusError) -> str:
     return exc.message
 
 
-def _rejects_json_schema(exc: BaseException) -> bool:
-    """A 400 that says the server does not take the json_schema response format."""
-    if not isinstance(exc, openai.BadRequestError):
+def _rejects_format(exc: BaseException) -> bool:
+    """An error reply that says the server does not take the response format it was sent.
+
+    Any status will do but those that speak of the key or the rate: llama-cpp-python answers
+    an unknown format with a 500, vLLM a schema it cannot compile with a 400 that names the
+    "JSON schema", llama.cpp's ``llama-server`` and OpenAI with a 400 naming
+    ``response_format``.
+    """
+    if not isinstance(exc, openai.APIStatusError) or exc.status_code in (401, 403, 429):
         return False
-    text = f"{exc.param or ''} {_server_message(exc)}".lower()
-    return "response_format" in text or "json_schema" in text
+    return bool(_NAMES_THE_FORMAT.search(f"{exc.param or ''} {_server_message(exc)}"))
+
+
+def _format_refused(exc: openai.APIStatusError, endpoint: Endpoint, mode: JsonMode) -> LLMError:
+    """The error for a format rejection that is not stepped down from: never retried, since
+    the same request would be refused the same way."""
+    message = _scrub(" ".join(_server_message(exc).split()), endpoint)[:300]
+    if mode == "json_schema" and endpoint.strict_schema:
+        hint = (
+            "strict_schema is on (BRIEFER_STRICT_SCHEMA or the config file); turn it off to "
+            "let briefer use json_object"
+        )
+    else:
+        hint = "check the server's structured-output support (see docs/servers.md)"
+    return LLMError(
+        f"{endpoint.name} does not take the {mode} response format ({exc.status_code}: "
+        f"{message}); {hint}"
+    )
 
 
 def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
@@ -229,6 +324,16 @@ def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
             f"the connection to {where} failed or was dropped; check the URL and your network"
         )
     if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        if endpoint.api_key:
+            return AuthError(
+                f"the key given with --api-key was rejected by {where} ({exc.status_code}); "
+                "give a valid key"
+            )
+        if not os.environ.get(endpoint.api_key_env, "").strip():
+            return AuthError(
+                f"{where} wants a key ({exc.status_code}) and none is set; "
+                f"export {endpoint.api_key_env}=<your key> or pass --api-key"
+            )
         return AuthError(
             f"the key in {endpoint.api_key_env} was rejected by {where} ({exc.status_code}); "
             f"set {endpoint.api_key_env} to a valid key"
@@ -257,13 +362,28 @@ def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
 _RETRYABLE = (RateLimitError, LLMTimeoutError, ServerError)
 
 
+def _retry_reason(error: BrieferError) -> str:
+    """Why a call is sent again, in a few words (shown as progress)."""
+    if isinstance(error, RateLimitError):
+        return "rate limited (429)"
+    if isinstance(error, LLMTimeoutError):
+        return "no reply in time"
+    if isinstance(error, ServerError) and error.status is not None:
+        return f"server error ({error.status})"
+    return "connection failed or the reply was not a chat completion"
+
+
 class OpenAIClient:
     """``LLMClient`` for OpenAI and OpenAI-compatible servers (Ollama, vLLM, llama.cpp).
 
     The key is read from ``endpoint.api_key_env`` at the first call, not at construction, so a
     client can be built for runs that turn out to need no call (all cached). ``model``, when
-    given, is sent instead of ``request.model`` (for a server that names its model otherwise).
-    ``retries`` counts every retry this client made.
+    given, is sent instead of ``request.model`` (for a server that names its model otherwise);
+    ``bind`` gives the request as it goes out, with that model and this endpoint, which is what
+    recordings, the cache and prices key on. An endpoint without a base URL takes
+    ``OPENAI_BASE_URL`` as the SDK would, so the URL keyed is the URL asked. ``retries``
+    counts every retry this client made; ``format_rejections`` holds, for each response format
+    a server refused, what it said.
     """
 
     def __init__(
@@ -277,7 +397,12 @@ class OpenAIClient:
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         self.model = model
-        self.endpoint = endpoint or Endpoint.from_env()
+        endpoint = endpoint or Endpoint.from_env()
+        if endpoint.base_url is None and os.environ.get("OPENAI_BASE_URL", "").strip():
+            # The SDK would read it itself; reading it here keeps names and keys honest.
+            endpoint = replace(endpoint, base_url=os.environ["OPENAI_BASE_URL"].strip())
+        self.endpoint = endpoint
+        self.format_rejections: list[str] = []
         self.max_retries = max(0, max_retries)
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -288,11 +413,11 @@ class OpenAIClient:
 
     def _client(self) -> openai.AsyncOpenAI:
         """The SDK client for the running loop; AuthError before any connection if no key."""
-        key = os.environ.get(self.endpoint.api_key_env, "").strip()
-        if not key:
+        key = self.endpoint.key()
+        if key is None:
             name = self.endpoint.api_key_env
             raise AuthError(
-                f"{name} is not set; export {name}=<your key> "
+                f"{name} is not set; export {name}=<your key>, pass --api-key, "
                 "or run from recordings with --replay DIR"
             )
         loop = asyncio.get_running_loop()
@@ -308,10 +433,32 @@ class OpenAIClient:
             self._sdk_loop = loop
         return self._sdk
 
-    def _json_mode(self) -> JsonMode:
-        if self.endpoint.strict_schema is False or self.endpoint.name in _JSON_OBJECT_ENDPOINTS:
-            return "json_object"
-        return "json_schema"
+    @property
+    def json_mode(self) -> JsonMode:
+        """The response format the next request to this endpoint will use."""
+        if self.endpoint.strict_schema:
+            return "json_schema"
+        start: JsonMode = "json_schema" if self.endpoint.strict_schema is None else "json_object"
+        learned = _ENDPOINT_JSON_MODES.get(self.endpoint.name, start)
+        return max(start, learned, key=JSON_MODES.index)
+
+    def _step_down(self, mode: JsonMode) -> JsonMode | None:
+        """The format after ``mode``, remembered for the endpoint; None when there is none."""
+        if self.endpoint.strict_schema or mode == JSON_MODES[-1]:
+            return None
+        lower = JSON_MODES[JSON_MODES.index(mode) + 1]
+        _ENDPOINT_JSON_MODES[self.endpoint.name] = max(
+            lower, _ENDPOINT_JSON_MODES.get(self.endpoint.name, lower), key=JSON_MODES.index
+        )
+        return lower
+
+    def bind(self, request: LLMRequest) -> LLMRequest:
+        """``request`` with the model this client sends and the endpoint it asks."""
+        model = self.model or request.model
+        endpoint = self.endpoint.key_name
+        if request.model == model and request.endpoint == endpoint:
+            return request
+        return request.model_copy(update={"model": model, "endpoint": endpoint})
 
     def _backoff(self, attempt: int, error: BrieferError) -> float:
         if isinstance(error, RateLimitError) and error.retry_after is not None:
@@ -332,14 +479,15 @@ class OpenAIClient:
 
     async def _complete(self, request: LLMRequest) -> LLMResponse:
         client = self._client()
-        fell_back = False
+        request = self.bind(request)
         attempt = 0
-        token_param = "max_completion_tokens" if self.endpoint.base_url is None else "max_tokens"
+        # OpenAI's API names the limit max_completion_tokens; the servers briefer is used with
+        # (Ollama among them, which ignores the newer name) read max_tokens.
+        default_api = self.endpoint.key_name is None
+        token_param = "max_completion_tokens" if default_api else "max_tokens"
         while True:
-            mode = self._json_mode()
-            params = build_params(
-                request, json_mode=mode, model=self.model, token_limit_param=token_param
-            )
+            mode = self.json_mode
+            params = build_params(request, json_mode=mode, token_limit_param=token_param)
             try:
                 completion = await client.chat.completions.create(**params)
                 if not isinstance(completion, ChatCompletion):
@@ -348,16 +496,16 @@ class OpenAIClient:
                     )
                 return parse_completion(completion)
             except (openai.OpenAIError, json.JSONDecodeError, ServerError) as exc:
-                if (
-                    mode == "json_schema"
-                    and not fell_back
-                    and self.endpoint.strict_schema is None
-                    and _rejects_json_schema(exc)
-                ):
-                    # Once per endpoint and process: later calls go straight to json_object.
-                    log.info("%s rejects json_schema; using json_object", self.endpoint.name)
-                    _JSON_OBJECT_ENDPOINTS.add(self.endpoint.name)
-                    fell_back = True
+                if isinstance(exc, openai.APIStatusError) and _rejects_format(exc):
+                    said = " ".join(_server_message(exc).split())[:200]
+                    self.format_rejections.append(
+                        f"{mode}: {exc.status_code} {_scrub(said, self.endpoint)}"
+                    )
+                    lower = self._step_down(mode)
+                    if lower is None:
+                        raise _format_refused(exc, self.endpoint, mode) from exc
+                    # Later calls to this endpoint start from the lower format.
+                    log.info("%s rejects %s; using %s", self.endpoint.name, mode, lower)
                     continue
                 error = exc if isinstance(exc, ServerError) else _map_error(exc, self.endpoint)
                 if not isinstance(error, _RETRYABLE) or attempt >= self.max_retries:
@@ -367,7 +515,7 @@ class OpenAIClient:
                 delay = self._backoff(attempt, error)
                 attempt += 1
                 self.retries += 1
-                note_retry()
+                note_retry(_retry_reason(error), delay)
                 log.info(
                     "retrying in %.2f s (%d of %d): %s", delay, attempt, self.max_retries, error
                 )

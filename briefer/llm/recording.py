@@ -1,6 +1,9 @@
 """Clients that write what they see: ``RecordingClient`` (write-through) and ``CachingClient``
 (read-through). Both use a ``RecordingStore``, so a cache directory can be replayed and a
 recording directory can serve as a cache.
+
+Both key a request as the client they wrap will send it (``bind_request``): with the model it
+sends and the server it asks, so two servers serving a model of one name never share replies.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import logging
 from pathlib import Path
 
 from briefer.errors import ConfigError
-from briefer.llm.base import LLMClient, LLMRequest, LLMResponse
+from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, bind_request
 from briefer.llm.store import Recording, RecordingStore, default_cache_dir
 
 __all__ = ["CachingClient", "RecordingClient"]
@@ -24,10 +27,26 @@ class RecordingClient:
         self.inner = inner
         self.store = RecordingStore(directory)
 
+    def bind(self, request: LLMRequest) -> LLMRequest:
+        return bind_request(self.inner, request)
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
+        request = self.bind(request)
         response = await self.inner.complete(request)
         self.store.put(Recording.of(request, response))
         return response
+
+    def is_free(self, request: LLMRequest) -> bool:
+        """Whether ``inner`` answers ``request`` without a paid call (from a cache)."""
+        is_free = getattr(self.inner, "is_free", None)
+        return bool(is_free(request)) if callable(is_free) else False
+
+    def forget(self, request: LLMRequest) -> None:
+        """Passed on to ``inner`` (a cache drops the reply). The recording stays: it is a reply
+        the run used, and replaying it must end the same way."""
+        forget = getattr(self.inner, "forget", None)
+        if callable(forget):
+            forget(request)
 
 
 class CachingClient:
@@ -41,7 +60,11 @@ class CachingClient:
         self.hits = 0
         self.misses = 0
 
+    def bind(self, request: LLMRequest) -> LLMRequest:
+        return bind_request(self.inner, request)
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
+        request = self.bind(request)
         key = request.key()
         try:
             recording = self.store.get(key)
@@ -56,7 +79,14 @@ class CachingClient:
         self.store.put(Recording.of(request, response))
         return response
 
+    def is_free(self, request: LLMRequest) -> bool:
+        """Whether ``request`` is answered from the cache (costs nothing)."""
+        try:
+            return self.store.get(self.bind(request).key()) is not None
+        except ConfigError:
+            return False
+
     def forget(self, request: LLMRequest) -> None:
         """Drop the cached reply to ``request`` so the next run asks again: called for replies
         that ended in failure (refused, still invalid, cut off beyond splitting)."""
-        self.store.remove(request.key())
+        self.store.remove(self.bind(request).key())

@@ -73,8 +73,13 @@ class Recording(BaseModel):
         return cls(
             key=request.key(),
             recorded_at=dt.datetime.now(dt.UTC),
+            # The endpoint is in the key (the file's name); the recording format holds the
+            # fields of a request to the default endpoint.
             request=RecordedRequest.model_validate(
-                {**request.canonical(), "context": request.context}
+                {
+                    **{k: v for k, v in request.canonical().items() if k != "endpoint"},
+                    "context": request.context,
+                }
             ),
             response=RecordedResponse(
                 content=response.content,
@@ -149,3 +154,29 @@ class RecordingStore:
         if not self.directory.is_dir():
             return []
         return sorted(p.stem for p in self.directory.glob("*.json"))
+
+    def by_request(self) -> dict[str, list[str]]:
+        """The recordings' keys by the key their request has when sent to OpenAI's API (the
+        file's own key for a recording made there; another for one made against another
+        server, whose endpoint is in its key only). Damaged files are left out."""
+        found: dict[str, list[str]] = {}
+        for key in self.keys():
+            try:
+                recording = self.get(key)
+            except (ConfigError, ValueError):
+                continue
+            if recording is None:
+                continue
+            recorded = recording.request
+            request = LLMRequest(
+                model=recorded.model,
+                messages=tuple(recorded.messages),
+                schema_name=recorded.schema_name,
+                response_schema=recorded.response_schema,
+                prompt_version=recorded.prompt_version,
+                temperature=recorded.temperature,
+                seed=recorded.seed,
+                max_tokens=recorded.max_tokens,
+            )
+            found.setdefault(request.key(), []).append(key)
+        return found

@@ -5,10 +5,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from briefer.chunk import split_chunk
 from briefer.errors import BudgetExceededError, ServerError
 from briefer.extract import (
     ARTICLE_CLOSE,
     ARTICLE_OPEN,
+    MAX_SPLIT_DEPTH,
+    MIN_SPLIT_HALF_TOKENS,
+    SPLIT_STAGE,
     build_extraction_request,
     extract_document,
     extract_documents,
@@ -20,6 +24,7 @@ from briefer.llm.structured import LLMRunner
 from briefer.merge import merge_records
 from briefer.models import Chunk, Document, Source
 from briefer.templates import load_template
+from briefer.tokens import count_tokens
 
 MODEL = "gpt-4o-mini"
 
@@ -364,9 +369,33 @@ async def test_record_ids_are_stable_and_distinct() -> None:
 # --- failures ---------------------------------------------------------------------------------
 
 
+# Paragraphs that make an article long enough to be worth splitting (each names who speaks).
+MORE_PARAGRAPHS = [
+    f"Seoul said on Thursday that its envoy {name} would consult allies in {city} about the "
+    f"measures before any response, and that the talks set for next week would go ahead as "
+    f"planned, with officials from {count} ministries taking part in the preparations."
+    for name, city, count in [
+        ("Kim Min-jae", "Tokyo", "three"),
+        ("Lee Soo-jin", "Washington", "four"),
+        ("Park Ji-hoon", "Canberra", "five"),
+        ("Choi Yu-na", "Ottawa", "six"),
+        ("Jung Ho-seok", "London", "seven"),
+        ("Han Seo-yeon", "Paris", "eight"),
+        ("Yoon Dae-ho", "Berlin", "nine"),
+        ("Kang Mi-rae", "Rome", "ten"),
+    ]
+]
+
+
+def counted_chunk(doc: Document) -> Chunk:
+    """The whole document as one chunk, its tokens counted as the chunker counts them."""
+    return chunk_of(doc).model_copy(update={"tokens": count_tokens(doc.text)})
+
+
 async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> None:
-    doc = make_doc()
-    whole = chunk_of(doc)
+    doc = make_doc("\n\n".join([ARTICLE, *MORE_PARAGRAPHS]))
+    whole = counted_chunk(doc)
+    assert whole.tokens >= 2 * MIN_SPLIT_HALF_TOKENS
 
     def answer(request: LLMRequest) -> Reply:
         text = fenced_text(request)
@@ -379,7 +408,9 @@ async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> No
         said = stance([line], holder=actor(first, first, None, "other")) | {"claim": line}
         return reply(stances=[said])
 
-    result, client = await run(doc, [whole], answer)
+    client = FunctionClient(answer)
+    runner = LLMRunner(client, model=MODEL)
+    result = await extract_document(doc, [whole], runner)
     assert len(client.requests) == 3
     halves = [fenced_text(r) for r in client.requests[1:]]
     assert all(h and h != doc.text for h in halves)
@@ -387,18 +418,76 @@ async def test_truncated_reply_splits_the_chunk_and_extracts_both_halves() -> No
     assert len(result.stances) == 2
     starts = [s.evidence[0].start for s in result.stances]
     assert starts[0] < starts[1]
+    # The calls for the halves show in the usage, apart from the chunk's own.
+    usage = runner.usage.snapshot()
+    assert usage.stages["extract"].calls == 1
+    assert usage.stages[SPLIT_STAGE].calls == 2 and usage.calls == 3
 
 
-async def test_splitting_stops_at_the_depth_bound() -> None:
-    doc = make_doc(" ".join(f"Officials said sentence number {i} today." for i in range(80)))
-    result, client = await run(
-        doc, [chunk_of(doc)], lambda r: LLMResponse(content=None, finish_reason="length")
+def always_cut_off(request: LLMRequest) -> Reply:
+    return LLMResponse(content=None, finish_reason="length")
+
+
+async def test_splitting_stops_at_the_depth_bound_with_one_line_saying_so() -> None:
+    doc = make_doc(" ".join(f"Officials said sentence number {i} today." for i in range(300)))
+    whole = counted_chunk(doc)
+    assert whole.tokens >= 2 * MIN_SPLIT_HALF_TOKENS * 2**MAX_SPLIT_DEPTH
+    client = FunctionClient(always_cut_off)
+    runner = LLMRunner(client, model=MODEL)
+    result = await extract_document(doc, [whole], runner)
+
+    # One call for the chunk, then two halves and four quarters: never more.
+    assert MAX_SPLIT_DEPTH == 2 and len(client.requests) == 1 + 2 + 4
+    [excluded] = result.excluded
+    assert "\n" not in excluded.reason and excluded.stage == "extract"
+    assert excluded.reason.startswith(
+        f"the reply for chunk {whole.id} was cut off at the 4,000-token limit; of the 4 parts "
+        f"it was split into (6 more calls, counted as {SPLIT_STAGE} in the usage), 4 were cut "
+        "off too, so characters 0\u2013"
     )
-    # One call for the chunk, then two, four and eight halves: never more.
-    assert len(client.requests) == 1 + 2 + 4 + 8
-    assert len(result.excluded) == 8
-    assert all("even after splitting it 3 times" in e.reason for e in result.excluded)
+    assert "parts are split at most 2 times" in excluded.reason
+    usage = runner.usage.snapshot()
+    assert usage.stages["extract"].calls == 1 and usage.stages[SPLIT_STAGE].calls == 6
     assert result.events == [] and result.stances == []
+
+
+async def test_a_cut_off_reply_to_a_short_chunk_is_not_split() -> None:
+    # A reply that fills 4,000 tokens from a paragraph is running on: halves would be cut off
+    # too, each paying for the whole system prompt again.
+    doc = make_doc(" ".join(f"Officials said sentence number {i} today." for i in range(40)))
+    whole = counted_chunk(doc)
+    assert whole.tokens < 2 * MIN_SPLIT_HALF_TOKENS
+    result, client = await run(doc, [whole], always_cut_off)
+    assert len(client.requests) == 1
+    [excluded] = result.excluded
+    assert excluded.reason == (
+        f"the reply for chunk {whole.id} was cut off at the 4,000-token limit and the chunk was "
+        f"not split: {whole.tokens} tokens of text are too few for halves to help (a reply that "
+        "long from so little text is running on)"
+    )
+
+
+async def test_a_half_still_cut_off_is_named_by_its_text_and_the_other_half_is_kept() -> None:
+    doc = make_doc("\n\n".join([ARTICLE, *MORE_PARAGRAPHS]))
+    whole = counted_chunk(doc)
+
+    def answer(request: LLMRequest) -> Reply:
+        text = fenced_text(request)
+        if text == doc.text or "Kang Mi-rae" in text:  # the whole, and the second half
+            return LLMResponse(content=None, finish_reason="length")
+        said = "The U.S. Treasury Department on Wednesday sanctioned five North Koreans"
+        return reply(events=[event([said])]) if said in text else reply()
+
+    client = FunctionClient(answer)
+    runner = LLMRunner(client, model=MODEL)
+    result = await extract_document(doc, [whole], runner)
+    [excluded] = result.excluded
+    _, second = split_chunk(doc, whole)
+    assert "Kang Mi-rae" in second.text and "Kang Mi-rae" not in doc.text[: second.start]
+    span = f"{second.start}\u2013{second.end}"
+    assert f"characters {span} were not extracted" in excluded.reason
+    assert "of the 2 parts it was split into (2 more calls" in excluded.reason
+    assert len(result.events) == 1  # the first half's record stays
 
 
 async def test_truncated_reply_for_an_unsplittable_chunk_is_excluded() -> None:

@@ -27,6 +27,7 @@ from briefer.llm.openai import (
     OpenAIClient,
     _map_error,
     build_params,
+    is_local_server,
     parse_completion,
 )
 from briefer.llm.structured import LLMRunner
@@ -206,23 +207,50 @@ async def test_json_schema_rejected_falls_back_once_and_remembers(
     assert server.requests[3].body["response_format"]["type"] == "json_object"
 
 
-async def test_json_schema_rejected_twice_is_an_error_not_a_loop(
+async def test_every_format_rejected_is_an_error_not_a_loop(
     server: FakeOpenAIServer, make_client: ClientFactory
 ) -> None:
     server.handler = lambda body: FakeReply.rejects_json_schema()
-    with pytest.raises(LLMError, match="response_format"):
-        await make_client().complete(make_request())
-    assert len(server.requests) == 2
+    client = make_client()
+    with pytest.raises(LLMError, match="response_format") as caught:
+        await client.complete(make_request())
+    formats = [r.body["response_format"] for r in server.requests]
+    assert [f["type"] for f in formats] == ["json_schema", "json_object", "json_object"]
+    assert "schema" in formats[1] and "schema" not in formats[2]
+    assert "does not take the json_object_plain response format (400" in str(caught.value)
+    assert client.retries == 0 and len(client.format_rejections) == 3
 
 
 async def test_missing_key_raises_auth_error_before_any_request(
     server: FakeOpenAIServer, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY")
+    remote = OpenAIClient(endpoint=Endpoint(base_url="https://models.example.invalid/v1"))
     with pytest.raises(AuthError, match="OPENAI_API_KEY is not set") as caught:
-        await make_client().complete(make_request())
-    assert server.requests == []
+        await remote.complete(make_request())
     assert caught.value.exit_code == 2
+    # A server on this machine (or a private network) takes any key: none is needed.
+    await make_client().complete(make_request())
+    assert server.requests[0].sent_key("no-key-needed")
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://localhost:11434/v1", True),
+        ("http://127.0.0.1:8000/v1", True),
+        ("http://[::1]:8080/v1", True),
+        ("http://192.168.1.20:8000/v1", True),
+        ("http://10.0.0.5/v1", True),
+        ("http://ollama.localhost/v1", True),
+        ("https://api.openai.com/v1", False),
+        ("https://models.example.com/v1", False),
+        ("http://8.8.8.8/v1", False),
+        (None, False),
+    ],
+)
+def test_which_servers_need_no_key(url: str | None, local: bool) -> None:
+    assert is_local_server(url) is local
 
 
 async def test_key_variable_is_configurable(
@@ -233,8 +261,9 @@ async def test_key_variable_is_configurable(
     await client.complete(make_request())
     assert server.requests[0].sent_key("local-key")
     monkeypatch.delenv("LOCAL_LLM_KEY")
+    remote = Endpoint(base_url="https://models.example.invalid/v1", api_key_env="LOCAL_LLM_KEY")
     with pytest.raises(AuthError, match="LOCAL_LLM_KEY"):
-        await OpenAIClient(endpoint=client.endpoint).complete(make_request())
+        await OpenAIClient(endpoint=remote).complete(make_request())
 
 
 @pytest.mark.parametrize("status", [401, 403])
@@ -275,11 +304,15 @@ async def test_model_override_is_sent_instead_of_the_request_model(
 def test_build_params_json_object_puts_the_schema_in_the_system_prompt() -> None:
     request = make_request(max_tokens=None, seed=None)
     params = build_params(request, json_mode="json_object")
-    assert params["response_format"] == {"type": "json_object"}
+    # llama.cpp's servers constrain decoding with response_format.schema
+    assert params["response_format"] == {"type": "json_object", "schema": ANSWER_SCHEMA}
     assert params["messages"][0]["content"].startswith("You extract facts as JSON.")
     assert SCHEMA_IN_PROMPT in params["messages"][0]["content"]
     assert "seed" not in params and "max_completion_tokens" not in params
     assert request.messages[0].content == "You extract facts as JSON."  # left untouched
+    plain = build_params(request, json_mode="json_object_plain")
+    assert plain["response_format"] == {"type": "json_object"}
+    assert plain["messages"] == params["messages"]
 
 
 def test_build_params_names_the_token_limit_as_asked() -> None:
@@ -371,7 +404,10 @@ async def test_strict_schema_setting_decides_the_mode(
         assert len(server.requests) == 1
     else:  # not strict: json_object from the first request, nothing rejected
         await client.complete(make_request())
-        assert server.requests[0].body["response_format"] == {"type": "json_object"}
+        assert server.requests[0].body["response_format"] == {
+            "type": "json_object",
+            "schema": ANSWER_SCHEMA,
+        }
 
 
 def test_endpoint_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

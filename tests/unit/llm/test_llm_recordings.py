@@ -15,8 +15,9 @@ import pytest
 from llm_helpers import ANSWER_SCHEMA, Answer, ClientFactory, make_request
 
 from briefer.errors import ReplayMissError, ServerError
-from briefer.llm.base import LLMResponse, Message, RequestContext
+from briefer.llm.base import LLMRequest, LLMResponse, Message, RequestContext, bind_request
 from briefer.llm.fake import FakeClient
+from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.recording import CachingClient, RecordingClient
 from briefer.llm.replay import ReplayClient
 from briefer.llm.store import Recording, RecordingStore, default_cache_dir
@@ -53,8 +54,9 @@ async def test_recording_is_named_by_key_and_valid_against_its_schema(
     recording_schema: dict[str, Any],
 ) -> None:
     server.enqueue(FakeReply.json(VALID, cached_tokens=2))
-    request = make_request()
-    await RecordingClient(make_client(), tmp_path).complete(request)
+    client = RecordingClient(make_client(), tmp_path)
+    await client.complete(make_request())
+    request = client.bind(make_request())  # as sent: to the fake server's endpoint
 
     files = sorted(tmp_path.iterdir())
     assert [f.name for f in files] == [f"{request.key()}.json"]
@@ -66,8 +68,9 @@ async def test_recording_is_named_by_key_and_valid_against_its_schema(
         "source_id": "src-abc",
         "chunk_id": "src-abc:0",
     }
+    canonical = {k: v for k, v in request.canonical().items() if k != "endpoint"}
     assert {k: v for k, v in data["request"].items() if k != "context"} == json.loads(
-        json.dumps(request.canonical())
+        json.dumps(canonical)
     )
     assert json.loads(data["response"]["content"]) == VALID
     assert data["response"]["usage"]["cached_tokens"] == 2
@@ -86,8 +89,8 @@ async def test_refusals_and_truncations_are_recorded_errors_are_not(
         await client.complete(failing)
 
     store = RecordingStore(tmp_path)
-    assert store.keys() == sorted([refused.key(), truncated.key()])
-    assert store.get(failing.key()) is None
+    assert store.keys() == sorted([client.bind(refused).key(), client.bind(truncated).key()])
+    assert store.get(client.bind(failing).key()) is None
 
 
 def test_writes_are_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -125,7 +128,9 @@ async def test_replay_returns_the_recorded_reply_without_a_connection(
     request.getfixturevalue("no_connections")
 
     monkeypatch.delenv("OPENAI_API_KEY")
-    replayed = await ReplayClient(tmp_path).complete(asked)
+    # Replayed as the recording client sent it: to the same server.
+    replay = ReplayClient(tmp_path, base_url=make_client().endpoint.base_url)
+    replayed = await replay.complete(asked)
     assert replayed.content == live.content
     assert replayed.usage == live.usage and replayed.origin == "replay"
 
@@ -231,3 +236,114 @@ def test_key_changes_with_what_decides_the_reply(change: dict[str, Any]) -> None
 def test_key_ignores_who_asked() -> None:
     other = make_request(context=RequestContext(stage="compose", source_id="x", chunk_id="x:1"))
     assert other.key() == make_request().key()
+
+
+# --- the endpoint and the model sent are part of the key ------------------------------------
+
+
+@pytest.mark.usefixtures("api_key")
+async def test_two_servers_serving_one_model_name_do_not_share_cached_replies(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    with FakeOpenAIServer() as first, FakeOpenAIServer() as second:
+        first.handler = lambda body: FakeReply.json({"headline": "from the first", "count": 1})
+        second.handler = lambda body: FakeReply.json({"headline": "from the second", "count": 2})
+        replies = []
+        for server in (first, second):
+            client = CachingClient(OpenAIClient(endpoint=Endpoint(base_url=server.base_url)), cache)
+            replies.append(await client.complete(make_request()))
+
+    assert [json.loads(r.content or "")["count"] for r in replies] == [1, 2]
+    assert [r.origin for r in replies] == ["live", "live"]
+    assert len(first.requests) == len(second.requests) == 1
+    assert len(RecordingStore(cache).keys()) == 2
+
+
+def test_the_endpoint_is_keyed_normalised_and_without_credentials() -> None:
+    plain = make_request(endpoint="http://127.0.0.1:8080/v1")
+    assert plain.endpoint == "http://127.0.0.1:8080/v1"
+    for spelling in ("HTTP://127.0.0.1:8080/v1/", " http://127.0.0.1:8080/v1?key=sk-x "):
+        assert make_request(endpoint=spelling).key() == plain.key()
+    with_user = make_request(endpoint="https://user:sk-secret@llm.example.org:443/v1")
+    assert with_user.endpoint == "https://llm.example.org/v1"
+    assert "sk-secret" not in json.dumps(with_user.canonical())
+    assert make_request(endpoint="http://127.0.0.1:8081/v1").key() != plain.key()
+    assert make_request(endpoint="http://localhost:8080/v1").key() != plain.key()
+
+
+def test_openai_default_endpoint_keys_as_before_so_old_recordings_replay(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    request = make_request()
+    assert "endpoint" not in request.canonical()
+    for endpoint in (Endpoint(), Endpoint(base_url="https://api.openai.com/v1/")):
+        assert OpenAIClient(endpoint=endpoint).bind(request).key() == request.key()
+
+
+def test_committed_example_recordings_are_found_under_their_keys(repo_root: Path) -> None:
+    # Each recording's request, asked again of the default endpoint, has the file's key.
+    paths = sorted((repo_root / "examples" / "recordings").glob("*.json"))
+    assert paths
+    for path in paths:
+        recording = Recording.model_validate_json(path.read_text(encoding="utf-8"))
+        recorded = recording.request.model_dump()
+        request = LLMRequest.model_validate({**recorded, "messages": tuple(recorded["messages"])})
+        assert request.key() == recording.key == path.stem
+        client = OpenAIClient(recording.request.model, Endpoint())
+        assert client.bind(request).key() == path.stem
+
+
+@pytest.mark.usefixtures("api_key")
+async def test_the_model_a_client_sends_is_the_model_its_replies_are_keyed_by(
+    server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    client = RecordingClient(OpenAIClient("gpt-4o", Endpoint(base_url=server.base_url)), tmp_path)
+    await client.complete(make_request(model="gpt-4.1-mini"))
+
+    assert server.requests[0].body["model"] == "gpt-4o"
+    [key] = RecordingStore(tmp_path).keys()
+    recording = RecordingStore(tmp_path).get(key)
+    assert recording is not None and recording.request.model == "gpt-4o"
+    assert key == make_request(model="gpt-4o", endpoint=server.base_url).key()
+    assert key != make_request(model="gpt-4.1-mini", endpoint=server.base_url).key()
+    assert bind_request(client, make_request()).model == "gpt-4o"
+
+
+@pytest.mark.usefixtures("api_key")
+async def test_openai_base_url_from_the_environment_is_the_endpoint_asked_and_keyed(
+    server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    client = OpenAIClient(endpoint=Endpoint())
+    await client.complete(make_request())
+    assert len(server.requests) == 1
+    assert client.bind(make_request()).endpoint == server.base_url
+    assert client.endpoint.name == server.base_url
+
+
+@pytest.mark.usefixtures("api_key")
+async def test_recordings_made_against_a_local_server_replay_with_no_server_named(
+    server: FakeOpenAIServer, make_client: ClientFactory, tmp_path: Path, no_connections: None
+) -> None:
+    # Record once against a local server, replay in CI with no server and no URL.
+    asked = make_request()
+    recorded = make_client().bind(asked)
+    RecordingStore(tmp_path).put(Recording.of(recorded, LLMResponse(content='{"count": 3}')))
+
+    assert (await ReplayClient(tmp_path).complete(asked)).content == '{"count": 3}'
+    same_server = ReplayClient(tmp_path, base_url=server.base_url + "/")
+    assert (await same_server.complete(asked)).content == '{"count": 3}'
+    other = "http://127.0.0.1:9/v1"
+    with pytest.raises(ReplayMissError, match=f"recorded against another server than {other}"):
+        await ReplayClient(tmp_path, base_url=other).complete(asked)
+
+    # Recorded against two servers: which one is for the caller to say.
+    second = asked.model_copy(update={"endpoint": other})
+    RecordingStore(tmp_path).put(Recording.of(second, LLMResponse(content='{"count": 4}')))
+    with pytest.raises(ReplayMissError, match="recorded against 2 servers"):
+        await ReplayClient(tmp_path).complete(asked)
+    assert (await ReplayClient(tmp_path, base_url=other).complete(asked)).content == (
+        '{"count": 4}'
+    )
