@@ -5,15 +5,30 @@ Inputs, processed in the order given (the result is deterministic):
 - a **file**: ``.html``/``.htm`` go through trafilatura (main text, title, date; the outlet as
   below); ``.txt``/``.md`` are plain text (below). Files larger than ``max_file_bytes`` are
   refused from their size alone, without being read. A file named directly without a suffix is
-  read as plain text; one with another suffix is skipped.
+  read as plain text; one with another suffix is excluded (unsupported file type).
 - a **folder**: walked recursively in name order; ``.txt``, ``.md``, ``.html``, ``.htm`` are read,
-  other files are reported as skipped, hidden files and folders (``.name``) are passed over
-  silently, and a folder reached twice through symbolic links is walked once.
+  hidden files and folders (``.name``) are passed over silently, and a folder reached twice
+  through symbolic links is walked once. A file in it that is no article is **skipped with a
+  note** (an ``Excluded`` entry with ``skipped=True``, which does not make the result partial):
+  another type of file (``photo.jpg``), an empty or binary file, an HTML page with no article
+  text (a saved page's frames), a copy of a text already read. A file that should have been
+  read and could not be stays a loss (``skipped=False``): not valid UTF-8, too large,
+  unreadable, a broken link. So is the folder itself when it held no article and no file that
+  failed ("no usable files"). A file named directly that fails is a loss, whatever the reason.
 - an **http(s) URL**: fetched by :mod:`briefer.fetch` (several at once), then as HTML or text
   according to its content type. The outlet falls back to the host name.
-- ``-``: **stdin** (``sys.stdin`` unless a stream is passed). When every non-empty line is an
-  existing path or an http(s) URL, stdin is a list of inputs; otherwise it is the text of one
-  article (HTML when it starts with a tag).
+- ``-``: **stdin** (``sys.stdin`` unless a stream is passed): a list of inputs, or the text of one
+  article (HTML when it starts with a tag). Leaving out blank lines and comment lines (``#``
+  first), stdin is a **list** when no line is a paragraph (12 words or more) and more than half
+  of the lines are written as inputs: a URL of any scheme, an attempt at one (``http//…``,
+  ``htps://…``, ``www.…``, ``example.org/story``), an existing path, or a word written as a path
+  (starting ``/``, ``./``, ``../`` or ``~``; ending ``/``, ``.txt``, ``.md``, ``.html`` or
+  ``.htm``). Anything else is an article, which may well contain URLs. A list is read line by
+  line: a trailing ``  # note`` is dropped, each line is an input of its own (paths, folders and
+  URLs, as if named on the command line; a leading ``~`` is the home folder), and a line that
+  cannot be used is excluded alone with its reason (a mistyped URL, an unsupported scheme such
+  as ``file://``, ``-``, a line that names nothing) while the others are read. Stdin holding
+  only comment lines is excluded. To brief text that reads as a list, save it to a file.
 
 Plain-text convention. A file may open with header lines, one per field, then a blank line::
 
@@ -29,8 +44,10 @@ Recognised keys (case-insensitive): ``Title``, ``Outlet`` (also ``Source``, ``Pu
 ``Link``), ``Author`` (also ``By``; never taken for the outlet, otherwise dropped). The header
 counts only when every line before the first blank line is such a line. Header lines are not
 part of the document text. Without a header (or for fields it leaves out): the title is the first
-non-empty line (leading ``#`` removed); the date comes from a ``Published:``/``Date:``/
-``Updated:``/``Posted:`` line near the top, a dateline (``WASHINGTON, January 12, 2022 —``,
+non-empty line (leading ``#`` removed) that is not a saved page's chrome. A title has at most
+``TITLE_CHARS`` characters: a longer one (a file that is one long line) is cut at a word and
+ends with "…". The date comes from a ``Published:``/``Date:``/``Updated:``/``Posted:`` line
+near the top, a dateline (``WASHINGTON, January 12, 2022 —``,
 ``SEOUL, Jan. 20 (Yonhap) --``), or an ISO or "January 12, 2022" date on a short line near the
 top ("near the top": the first 15 non-empty lines).
 
@@ -115,8 +132,10 @@ __all__ = [
     "HTML_SUFFIXES",
     "MIN_HTML_WORDS",
     "TEXT_SUFFIXES",
+    "TITLE_CHARS",
     "IngestResult",
     "TextMeta",
+    "bounded_title",
     "decode_file_bytes",
     "default_count_tokens",
     "displayable",
@@ -129,6 +148,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024
+# A headline is a line of words; longer is prose taken for one (a file that is one long line).
+TITLE_CHARS = 200
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 STDIN = "-"
@@ -138,6 +159,16 @@ MIN_HTML_WORDS = 10
 _FETCH_WORKERS = 8
 
 CountTokens = Callable[[str], int]
+
+
+class _NotAnArticle(InputError):
+    """The input holds no article (empty, binary, no article text): in a folder, such a file is
+    skipped with a note rather than reported as a loss."""
+
+
+class _NotText(ValueError):
+    """Bytes that are no text at all (a picture, an archive), as opposed to text in another
+    encoding."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +226,19 @@ def normalize_text(raw: str) -> str:
     return raw.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def bounded_title(title: str | None) -> str | None:
+    """``title`` in at most ``TITLE_CHARS`` characters: cut at a word and ended with "…" when
+    longer. Only its head is read: a title taken from a file's first line may be the whole file."""
+    if title is None or len(title) <= TITLE_CHARS:
+        return title
+    room = TITLE_CHARS - 1  # and one for the "…"
+    head = title[: room + 1]
+    # Cut before the word that runs past the limit; one endless word is cut where it is.
+    space = max(head.rfind(" "), head.rfind("\t"))
+    cut = head[:space].rstrip() if space >= room // 2 else head[:room]
+    return cut + "…"
+
+
 def source_id(text: str) -> tuple[str, str]:
     """``(id, sha256 hex)`` of a document text."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -213,16 +257,17 @@ def ingest_text(
     published_text: str | None = None,
     count_tokens: CountTokens | None = None,
 ) -> Document:
-    """Make a Document of ``text`` as it is (line endings normalised); InputError if empty."""
+    """Make a Document of ``text`` as it is (line endings normalised); InputError if empty.
+    The title is bounded (:func:`bounded_title`)."""
     text = normalize_text(text)
     if not text.strip():
-        raise InputError(input, "empty")
+        raise _NotAnArticle(input, "empty")
     doc_id, digest = source_id(text)
     counter = count_tokens or default_count_tokens
     return Document(
         source=Source(
             id=doc_id,
-            title=title,
+            title=bounded_title(title),
             url=url,
             path=path,
             outlet=outlet,
@@ -256,12 +301,12 @@ def decode_file_bytes(data: bytes, *, html: bool = False) -> str:
             raise ValueError("not valid UTF-16 text") from None
     else:
         if b"\x00" in data:
-            raise ValueError("binary file, not text")
+            raise _NotText("binary file, not text")
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             if _mostly_control(data[:8192].decode("latin-1")):
-                raise ValueError("binary file, not text") from None
+                raise _NotText("binary file, not text") from None
             declared = _declared_html_text(data) if html else None
             if declared is None:
                 byte = data[exc.start]
@@ -271,7 +316,7 @@ def decode_file_bytes(data: bytes, *, html: bool = False) -> str:
                 ) from None
             text = declared
     if _mostly_control(text):
-        raise ValueError("binary file, not text")
+        raise _NotText("binary file, not text")
     return text
 
 
@@ -909,13 +954,21 @@ _CHROME_LINE = re.compile(
 
 def _first_line_title(text: str) -> str | None:
     """The first non-empty line that is not page chrome, among the first ten; else the first
-    non-empty line."""
-    lines = [line.strip().lstrip("#").strip().rstrip("#").strip() for line in text.split("\n")]
-    lines = [line for line in lines if line]
-    for line in lines[:10]:
-        if not _CHROME_LINE.search(line):
+    non-empty line. Only those lines are visited; a line longer than ``_LINE_CHARS`` is prose,
+    never chrome (and is bounded as a title later)."""
+    first: str | None = None
+    seen = 0
+    for match in _NON_EMPTY_LINE.finditer(text):
+        line = match.group(1).strip().lstrip("#").strip().rstrip("#").strip()
+        if not line:
+            continue
+        if len(line) > _LINE_CHARS or not _CHROME_LINE.search(line):
             return line
-    return lines[0] if lines else None
+        first = first or line
+        seen += 1
+        if seen == 10:
+            break
+    return first
 
 
 def parse_plain_text(raw: str) -> tuple[str, TextMeta]:
@@ -1131,10 +1184,20 @@ def _looks_like_html(text: str) -> bool:
 # --- inputs -----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, eq=False)
+class _Folder:
+    """One folder named by the user (compared by identity: the same folder named twice is
+    walked twice, and each walk answers for itself)."""
+
+    label: str
+
+
 @dataclass(frozen=True)
 class _FileInput:
     label: str
     path: Path
+    # The folder it was found in; None for a file named directly.
+    folder: _Folder | None = None
 
 
 @dataclass(frozen=True)
@@ -1152,9 +1215,21 @@ class _TextInput:
 class _Unusable:
     label: str
     reason: str
+    folder: _Folder | None = None
+    # Passed over with a note (a file in a folder that is no article), not a loss.
+    skipped: bool = False
 
 
-_Input = _FileInput | _UrlInput | _TextInput | _Unusable
+@dataclass(frozen=True)
+class _FolderEnd:
+    """After a folder's files: a folder that gave no article is reported itself."""
+
+    folder: _Folder
+
+
+_Input = _FileInput | _UrlInput | _TextInput | _Unusable | _FolderEnd
+
+_KINDS_READ = ".txt, .md, .html, .htm"
 
 
 def _is_url(text: str) -> bool:
@@ -1166,12 +1241,26 @@ def _scheme_of(text: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+# An attempt at a web address that is not one: "http//…", "htps://…", "http:/…", "www.…", or a
+# host and path without a scheme ("example.org/story").
+_URL_ATTEMPT = re.compile(
+    r"^(?:h?t?tps?[:/]|www\.|(?:[A-Za-z0-9-]{1,63}\.){1,10}[A-Za-z]{2,24}/)", re.IGNORECASE
+)
+# A path as people write one: absolute, relative, home, a folder's trailing slash, or a file
+# of a kind briefer reads.
+_PATH_LIKE = re.compile(r"^(?:/|\./|\.\./|~)|/$|\.(?:txt|md|html?)$", re.IGNORECASE)
+
+
+def _url_attempt(text: str) -> bool:
+    return not any(c.isspace() for c in text) and bool(_URL_ATTEMPT.match(text))
+
+
 def _supported(path: Path) -> bool:
     return path.suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES
 
 
 def _folder_entries(
-    folder: Path, visited: set[tuple[int, int]]
+    folder: Path, visited: set[tuple[int, int]], owner: _Folder
 ) -> list[os.DirEntry[str]] | _Unusable:
     """The entries of ``folder`` in name order; none if the folder was seen already (by device
     and inode: one call, where resolving the real path costs one per level of the path)."""
@@ -1187,20 +1276,21 @@ def _folder_entries(
         with os.scandir(folder) as scan:
             return sorted(scan, key=lambda entry: entry.name)
     except PermissionError:
-        return _Unusable(str(folder), "permission denied")
+        return _Unusable(str(folder), "permission denied", owner)
     except OSError as exc:
-        return _Unusable(str(folder), (exc.strerror or "cannot be read").lower())
+        return _Unusable(str(folder), (exc.strerror or "cannot be read").lower(), owner)
 
 
-def _walk_folder(folder: Path, visited: set[tuple[int, int]]) -> Iterator[_Input]:
+def _walk_folder(folder: Path, owner: _Folder) -> Iterator[_Input]:
     """Files under ``folder`` in name order; each real folder once, so link loops end.
 
     Depth first with a stack of its own: a tree of any depth walks without recursion.
     """
+    visited: set[tuple[int, int]] = set()
     stack: list[Iterator[os.DirEntry[str]]] = []
 
     def enter(path: Path) -> Iterator[_Input]:
-        found = _folder_entries(path, visited)
+        found = _folder_entries(path, visited, owner)
         if isinstance(found, _Unusable):
             yield found
         else:
@@ -1224,13 +1314,13 @@ def _walk_folder(folder: Path, visited: set[tuple[int, int]]) -> Iterator[_Input
             yield from enter(path)
         elif not is_file:
             if entry.is_symlink():
-                yield _Unusable(entry.path, _link_problem(entry.path))
+                yield _Unusable(entry.path, _link_problem(entry.path), owner)
             # Sockets, pipes and devices are not articles: passed over.
         elif _supported(path):
-            yield _FileInput(entry.path, path)
+            yield _FileInput(entry.path, path, owner)
         else:
             suffix = path.suffix.lower() or "(none)"
-            yield _Unusable(entry.path, f"skipped: unsupported file type {suffix}")
+            yield _Unusable(entry.path, f"unsupported file type {suffix}", owner, skipped=True)
 
 
 def _link_problem(path: str) -> str:
@@ -1243,12 +1333,19 @@ def _link_problem(path: str) -> str:
     return "not a regular file"
 
 
+def _missing(label: str) -> str:
+    """Why ``label`` names nothing: a web address mistyped, or no such path."""
+    if _url_attempt(label):
+        return "not a valid URL: write it with http:// or https://"
+    return "no such file or directory"
+
+
 def _expand_path(label: str) -> Iterator[_Input]:
     path = Path(label)
     try:
         info = path.stat()
     except FileNotFoundError:
-        yield _Unusable(label, "no such file or directory")
+        yield _Unusable(label, _missing(label))
         return
     except PermissionError:
         yield _Unusable(label, "permission denied")
@@ -1257,15 +1354,14 @@ def _expand_path(label: str) -> Iterator[_Input]:
         yield _Unusable(label, (exc.strerror or "cannot be read").lower())
         return
     if stat.S_ISDIR(info.st_mode):
-        found = list(_walk_folder(path, set()))
-        yield from found
-        if not any(isinstance(item, _FileInput) for item in found):
-            yield _Unusable(label, "no usable files (looked for .txt, .md, .html, .htm)")
+        folder = _Folder(label)
+        yield from _walk_folder(path, folder)
+        yield _FolderEnd(folder)
     else:
         # A file named explicitly is read whatever its name, unless clearly unsupported.
         suffix = path.suffix.lower()
         if suffix and not _supported(path):
-            yield _Unusable(label, f"skipped: unsupported file type {suffix}")
+            yield _Unusable(label, f"unsupported file type {suffix} (briefer reads {_KINDS_READ})")
         else:
             yield _FileInput(label, path)
 
@@ -1285,6 +1381,60 @@ def _read_stdin(stdin: IO[str]) -> str:
     return raw
 
 
+# A line of this many words is a paragraph: stdin holding one is an article, not a list.
+_PROSE_WORDS = 12
+# A long line of a list that names nothing is shown by its start.
+_LABEL_CHARS = 120
+_TRAILING_COMMENT = re.compile(r"\s+#.*$")
+
+
+def _list_line(line: str) -> str:
+    """A stripped line of a list without its trailing ``  # comment`` (a path holding " #"
+    that exists keeps it)."""
+    if " #" in line or "\t#" in line:
+        bare = _TRAILING_COMMENT.sub("", line)
+        if bare != line and not _path_exists(line):
+            return bare
+    return line
+
+
+def _names_an_input(line: str) -> bool:
+    """Whether a line of stdin is written as an input: a URL of any scheme or an attempt at
+    one, an existing path, or one written as a path (see the module docstring)."""
+    if _path_exists(line):
+        return True
+    if any(c.isspace() for c in line):
+        return False
+    return _scheme_of(line) is not None or _url_attempt(line) or bool(_PATH_LIKE.search(line))
+
+
+def _stdin_list(text: str) -> list[str] | None:
+    """The entries of stdin when it is a list of inputs, else None (it is an article)."""
+    lines = [line.strip() for line in text.split("\n")]
+    lines = [line for line in lines if line and not line.startswith("#")]
+    if not lines:
+        # Blank (an empty article) or headings alone (no article either way): not a list.
+        return None
+    if any(len(line.split(maxsplit=_PROSE_WORDS)) >= _PROSE_WORDS for line in lines):
+        return None
+    entries = [_list_line(line) for line in lines]
+    named = sum(1 for entry in entries if _names_an_input(entry))
+    return entries if named * 2 > len(entries) else None
+
+
+def _list_entry(line: str) -> Iterator[_Input]:
+    """The inputs one line of a list on stdin names; an unusable line is excluded alone."""
+    if line == STDIN:
+        yield _Unusable(line, "stdin cannot be listed on stdin")
+        return
+    if _names_an_input(line):
+        # No shell expanded this line: "~/news" is the user's home folder, as it would be there.
+        yield from _expand_one(os.path.expanduser(line), stdin=None)
+        return
+    label = line if len(line) <= _LABEL_CHARS else line[: _LABEL_CHARS - 1] + "…"
+    yield _Unusable(label, "not a URL or an existing path")
+
+
 def _stdin_inputs(stdin: IO[str] | None) -> Iterator[_Input]:
     if stdin is None:
         stdin = sys.stdin
@@ -1296,15 +1446,17 @@ def _stdin_inputs(stdin: IO[str] | None) -> Iterator[_Input]:
     except OSError as exc:
         yield _Unusable(STDIN, f"cannot read stdin ({type(exc).__name__})")
         return
-    lines = [line.strip() for line in normalize_text(raw).split("\n") if line.strip()]
-    is_list = bool(lines) and all(
-        _is_url(line) or (line != STDIN and _path_exists(line)) for line in lines
-    )
-    if not is_list:
+    entries = _stdin_list(normalize_text(raw))
+    if entries is None:
+        if raw.strip() and all(
+            not line.strip() or line.lstrip().startswith("#") for line in raw.splitlines()
+        ):
+            yield _Unusable(STDIN, "only lines starting with #: no article text, URL or path")
+            return
         yield _TextInput(STDIN, raw)
         return
-    for line in lines:
-        yield from _expand_one(line, stdin=None)
+    for entry in entries:
+        yield from _list_entry(entry)
 
 
 def _path_exists(text: str) -> bool:
@@ -1322,10 +1474,10 @@ def _expand_one(label: str, *, stdin: IO[str] | None) -> Iterator[_Input]:
         yield _UrlInput(label)
         return
     scheme = _scheme_of(label)
-    if scheme is not None:
+    if scheme is not None and not _url_attempt(label):
         yield _Unusable(label, f"unsupported URL scheme {scheme}: only http and https are fetched")
         return
-    yield from _expand_path(label)
+    yield from _expand_path(label)  # a mistyped "htps://…" is said to be one there
 
 
 # --- reading one input ------------------------------------------------------------------------
@@ -1364,11 +1516,11 @@ def _document_from_markup(
     count_tokens: CountTokens,
 ) -> Document:
     if not raw.strip():
-        raise InputError(label, "empty")
+        raise _NotAnArticle(label, "empty")
     if html:
         text, meta = extract_html(raw, url)
         if not text:
-            raise InputError(label, "no article text found")
+            raise _NotAnArticle(label, "no article text found")
         outlet = meta.outlet or _host_outlet(url)
     else:
         text, meta = parse_plain_text(raw)
@@ -1390,9 +1542,11 @@ def _document_from_file(item: _FileInput, max_bytes: int, count_tokens: CountTok
     data = _read_file_bytes(item.label, item.path, max_bytes)
     html = item.path.suffix.lower() in HTML_SUFFIXES
     if not data.strip():
-        raise InputError(item.label, "empty")
+        raise _NotAnArticle(item.label, "empty")
     try:
         raw = decode_file_bytes(data, html=html)
+    except _NotText as exc:
+        raise _NotAnArticle(item.label, str(exc)) from None
     except ValueError as exc:
         raise InputError(item.label, str(exc)) from None
     return _document_from_markup(
@@ -1449,44 +1603,74 @@ def load_sources(
 
     result = IngestResult()
     first_input: dict[str, str] = {}
-    for item in expanded:
-        document: Document | None = None
-        try:
-            if isinstance(item, _Unusable):
-                raise InputError(item.label, item.reason)
-            if isinstance(item, _FileInput):
-                document = _document_from_file(item, max_file_bytes, counter)
-            elif isinstance(item, _UrlInput):
-                page = pages[item.label]
-                if isinstance(page, InputError):
-                    raise page
-                document = _document_from_page(item.label, page, counter)
-            else:
-                document = _document_from_markup(
-                    item.text,
-                    html=_looks_like_html(item.text),
-                    label=item.label,
-                    path=None,
-                    url=None,
-                    count_tokens=counter,
-                )
-        except InputError as exc:
-            result.excluded.append(
-                Excluded(
-                    input=displayable(exc.input), reason=displayable(exc.reason), stage="ingest"
-                )
+    # Per folder named: how many of its files were articles, and how many were lost.
+    articles: dict[_Folder, int] = {}
+    lost: dict[_Folder, int] = {}
+
+    def exclude(label: str, reason: str, folder: _Folder | None, *, skipped: bool) -> None:
+        if folder is not None and not skipped:
+            lost[folder] = lost.get(folder, 0) + 1
+        result.excluded.append(
+            Excluded(
+                input=displayable(label),
+                reason=displayable(reason),
+                stage="ingest",
+                skipped=skipped,
             )
+        )
+
+    for item in expanded:
+        if isinstance(item, _FolderEnd):
+            walked = item.folder
+            if not articles.get(walked) and not lost.get(walked):
+                # Nothing in it was an article, and nothing failed that would say why.
+                exclude(
+                    walked.label, f"no usable files (looked for {_KINDS_READ})", None, skipped=False
+                )
             continue
+        if isinstance(item, _Unusable):
+            exclude(item.label, item.reason, item.folder, skipped=item.skipped)
+            continue
+        folder = item.folder if isinstance(item, _FileInput) else None
+        try:
+            document = _read_input(item, pages, max_file_bytes, counter)
+        except InputError as exc:
+            # In a folder, a file that holds no article is passed over; named, it is a loss.
+            skipped = folder is not None and isinstance(exc, _NotAnArticle)
+            exclude(exc.input, exc.reason, folder, skipped=skipped)
+            continue
+        if folder is not None:
+            articles[folder] = articles.get(folder, 0) + 1
         earlier = first_input.get(document.id)
         if earlier is not None:
-            result.excluded.append(
-                Excluded(
-                    input=displayable(item.label),
-                    reason=displayable(f"duplicate of {earlier}"),
-                    stage="ingest",
-                )
-            )
+            # A copy found in a folder adds nothing and loses nothing.
+            reason = "already read" if earlier == item.label else f"duplicate of {earlier}"
+            exclude(item.label, reason, folder, skipped=folder is not None)
             continue
         first_input[document.id] = item.label
         result.documents.append(document)
     return result
+
+
+def _read_input(
+    item: _FileInput | _UrlInput | _TextInput,
+    pages: dict[str, FetchedPage | InputError],
+    max_file_bytes: int,
+    count_tokens: CountTokens,
+) -> Document:
+    """The document of one input; InputError naming the input when there is none."""
+    if isinstance(item, _FileInput):
+        return _document_from_file(item, max_file_bytes, count_tokens)
+    if isinstance(item, _UrlInput):
+        page = pages[item.label]
+        if isinstance(page, InputError):
+            raise page
+        return _document_from_page(item.label, page, count_tokens)
+    return _document_from_markup(
+        item.text,
+        html=_looks_like_html(item.text),
+        label=item.label,
+        path=None,
+        url=None,
+        count_tokens=count_tokens,
+    )

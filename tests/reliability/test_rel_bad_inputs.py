@@ -1,5 +1,6 @@
 """Bad inputs, through the real CLI: each becomes a one-line reason on stderr and in
-``excluded``, never a traceback; exit 3 while some input is usable, 1 when none is."""
+``excluded``, never a traceback; exit 3 while some input is usable, 1 when none is. A file in a
+folder that is no article is a note (``skipped``), not a loss."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ from pathlib import Path
 import pytest
 from helpers.web_server import WebServer, web_server
 from reliability.support import BRIEFER, REPO, Run, assert_no_traceback, run_cli
+from typer.testing import CliRunner
+
+from briefer.cli import app
+from briefer.ingest import TITLE_CHARS
 
 __all__ = ["web_server"]
 
@@ -30,9 +35,21 @@ def excluded_of(run: Run) -> dict[str, str]:
     for item in result["excluded"]:
         reason = item["reason"]
         assert reason.strip() and "\n" not in reason, item
-        assert f"excluded: {item['input']}: {reason}" in run.stderr
+        if item["skipped"]:
+            assert f"{item['input']}: {reason}" in run.stderr  # a note, however it is labelled
+        else:
+            assert f"excluded: {item['input']}: {reason}" in run.stderr
         reasons[item["input"]] = reason
     return reasons
+
+
+def estimate_in_process(args: list[str], stdin: str | None = None) -> Run:
+    """``briefer estimate --json ARGS`` through typer's runner, with ``stdin`` on stdin."""
+    result = CliRunner().invoke(app, ["estimate", "--json", *args], input=stdin)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    run = Run(result.exit_code, result.stdout, result.stderr)
+    assert_no_traceback(run)
+    return run
 
 
 def make_bad_files(folder: Path) -> dict[str, str]:
@@ -135,7 +152,7 @@ def test_a_folder_of_ten_thousand_files_is_estimated_in_bounded_time(tmp_path: P
         (folder / f"a{i:05d}.txt").write_text(
             f"Report {i}: the council of town {i} approved {i} ferry routes on Monday.\n"
         )
-    (folder / "notes.bin").write_bytes(b"\x00\x01")
+    (folder / "notes.txt").write_bytes("Café\n".encode("latin-1"))
     started = time.monotonic()
     run = run_cli(["estimate", "--json", folder], timeout=60)
     took = time.monotonic() - started
@@ -144,7 +161,9 @@ def test_a_folder_of_ten_thousand_files_is_estimated_in_bounded_time(tmp_path: P
     result = json.loads(run.stdout)
     assert len(result["documents"]) == 10_000
     assert result["calls"] == 10_001  # one per file, and the composition
-    assert excluded_of(run) == {str(folder / "notes.bin"): "skipped: unsupported file type .bin"}
+    assert excluded_of(run) == {
+        str(folder / "notes.txt"): "not valid UTF-8 text (byte 0xE9 at offset 3); save it as UTF-8"
+    }
     assert took < 20, f"estimate of 10,000 files took {took:.1f} s"
 
 
@@ -198,18 +217,19 @@ def test_bad_urls_each_get_a_one_line_reason(
 def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
     folder = tmp_path / "names"
     folder.mkdir()
-    bad = os.path.join(os.fsencode(folder), b"\xff-empty.txt")
+    bad = os.path.join(os.fsencode(folder), b"\xff-latin1.txt")
     good = os.path.join(os.fsencode(folder), b"\xfe-good.txt")
-    with open(bad, "wb"):
-        pass
-    with open(good, "wb") as handle:
-        handle.write(GOOD.encode())
+    with open(bad, "wb") as handle:
+        handle.write("Café\n".encode("latin-1"))
+    with open(good, "wb") as handle:  # an example article: its replies are recorded
+        handle.write((REPO / "examples" / "articles" / "meridian-wire-2022-01-13.txt").read_bytes())
     estimate = run_cli(["estimate", "--json", folder])
     assert_no_traceback(estimate)
     assert estimate.code == 3, estimate.stderr
     result = json.loads(estimate.stdout)
     assert [d["input"] for d in result["documents"]] == [f"{folder}/\\xfe-good.txt"]
-    assert excluded_of(estimate) == {f"{folder}/\\xff-empty.txt": "empty"}
+    not_utf8 = "not valid UTF-8 text (byte 0xE9 at offset 3); save it as UTF-8"
+    assert excluded_of(estimate) == {f"{folder}/\\xff-latin1.txt": not_utf8}
 
     out = tmp_path / "b.json"
     replay = REPO / "examples" / "recordings"
@@ -258,7 +278,7 @@ def test_a_folder_nested_a_thousand_deep_is_walked_quickly(tmp_path: Path) -> No
         level.mkdir()
     bottom = levels[-1] / "bottom.txt"
     bottom.write_text(GOOD)
-    (top / "top.bin").write_bytes(b"\x00")
+    (top / "top.txt").write_bytes("Café\n".encode("latin-1"))
     try:
         started = time.monotonic()
         run = run_cli(["estimate", "--json", top])
@@ -271,3 +291,105 @@ def test_a_folder_nested_a_thousand_deep_is_walked_quickly(tmp_path: Path) -> No
         bottom.unlink()
         for level in reversed(levels[1:]):
             level.rmdir()
+
+
+# --- folders: what is no article is a note ---------------------------------------------------
+
+
+def test_pictures_and_empty_notes_in_a_folder_are_skipped_notes(tmp_path: Path) -> None:
+    folder = tmp_path / "today"
+    folder.mkdir()
+    (folder / "harbour.txt").write_text(GOOD)
+    (folder / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(500))
+    (folder / "notes.md").write_bytes(b"")
+    run = estimate_in_process([str(folder)])
+    result = json.loads(run.stdout)
+    assert [d["input"] for d in result["documents"]] == [str(folder / "harbour.txt")]
+    assert excluded_of(run) == {
+        str(folder / "notes.md"): "empty",
+        str(folder / "photo.jpg"): "unsupported file type .jpg",
+    }
+    assert all(item["skipped"] for item in result["excluded"])
+    # Whether notes alone leave a run whole is the command's to decide; never "nothing usable".
+    assert run.code in (0, 3)
+
+    named = estimate_in_process([str(folder / "harbour.txt"), str(folder / "notes.md")])
+    assert named.code == 3, named.stderr
+    [item] = json.loads(named.stdout)["excluded"]
+    assert (item["input"], item["reason"], item["skipped"]) == (
+        str(folder / "notes.md"),
+        "empty",
+        False,
+    )
+
+
+# --- a file of one huge line -------------------------------------------------------------------
+
+
+def one_line_file(path: Path, size: int) -> Path:
+    words = ("the", "council", "approved", "ferry", "routes", "on", "monday", "after", "debate")
+    line = " ".join(words[i % len(words)] for i in range(size // 6))
+    path.write_text(line[:size] + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_one_line_file_gets_a_short_title_from_estimate(tmp_path: Path) -> None:
+    path = one_line_file(tmp_path / "line.txt", 300_000)
+    run = estimate_in_process([str(path)])
+    assert run.code == 0, run.stderr
+    [document] = json.loads(run.stdout)["documents"]
+    assert document["chunks"] > 1
+    assert len(document["title"]) <= TITLE_CHARS and document["title"].endswith("…")
+
+
+@pytest.mark.slow
+def test_a_6_mb_one_line_file_is_estimated_in_seconds(tmp_path: Path) -> None:
+    path = one_line_file(tmp_path / "line.txt", 6 * 1024 * 1024)
+    started = time.monotonic()
+    run = run_cli(["estimate", "--json", path], timeout=120)
+    took = time.monotonic() - started
+    assert_no_traceback(run)
+    assert run.code == 0, run.stderr
+    [document] = json.loads(run.stdout)["documents"]
+    assert document["chunks"] > 100
+    assert len(document["title"]) <= TITLE_CHARS
+    # About 4 s here; the title searched again for every chunk took minutes.
+    assert took < 20, f"estimate of a 6 MB line took {took:.1f} s"
+
+
+# --- a list on stdin -----------------------------------------------------------------------------
+
+
+def test_a_list_on_stdin_is_read_line_by_line(tmp_path: Path, web_server: WebServer) -> None:
+    saved = tmp_path / "harbour.txt"
+    saved.write_text(GOOD)
+    url = web_server.route("/ferries", body=ARTICLE_HTML)
+    listing = (
+        f"# today\n{url}\nhttp//example.org/typo\nfile:///etc/passwd\n\n{saved}  # yesterday's\n"
+    )
+    run = estimate_in_process(["--allow-private", "-"], stdin=listing)
+    assert run.code == 3, run.stderr
+    result = json.loads(run.stdout)
+    assert [d["input"] for d in result["documents"]] == [url, str(saved)]
+    assert excluded_of(run) == {
+        "http//example.org/typo": "not a valid URL: write it with http:// or https://",
+        "file:///etc/passwd": "unsupported URL scheme file: only http and https are fetched",
+    }
+    # One extraction call per article and the composition: none on the list itself.
+    assert result["calls"] == 3
+    assert [path for path, _ in web_server.requests] == ["/ferries"]
+
+
+def test_an_article_on_stdin_that_cites_urls_is_one_article() -> None:
+    article = (
+        "Ferry routes approved\n\n"
+        "The Dunmere council approved ten new ferry routes on Monday after a long debate.\n\n"
+        "Sources:\nhttps://example.org/council\nhttps://example.org/harbour\n"
+    )
+    run = estimate_in_process(["-"], stdin=article)
+    assert run.code == 0, run.stderr
+    result = json.loads(run.stdout)
+    assert [(d["input"], d["title"]) for d in result["documents"]] == [
+        ("-", "Ferry routes approved")
+    ]
+    assert result["excluded"] == []

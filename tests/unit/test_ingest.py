@@ -17,7 +17,9 @@ from helpers.web_server import WebServer, web_server
 from briefer.errors import InputError
 from briefer.fetch import FetchPolicy
 from briefer.ingest import (
+    TITLE_CHARS,
     IngestResult,
+    bounded_title,
     decode_file_bytes,
     default_count_tokens,
     extract_html,
@@ -25,6 +27,7 @@ from briefer.ingest import (
     load_sources,
     parse_plain_text,
 )
+from briefer.models import Excluded
 
 __all__ = ["web_server"]  # the fixture, imported so pytest finds it
 
@@ -81,6 +84,10 @@ def write(path: Path, content: str | bytes) -> Path:
 
 def reasons(result: IngestResult) -> dict[str, str]:
     return {item.input: item.reason for item in result.excluded}
+
+
+def skipped(result: IngestResult) -> dict[str, bool]:
+    return {item.input: item.skipped for item in result.excluded}
 
 
 def only_reason(path: Path | str, **kwargs: Any) -> str:
@@ -287,7 +294,7 @@ def test_permission_denied(tmp_path: Path) -> None:
 
 def test_unsupported_file_named_directly(tmp_path: Path) -> None:
     path = write(tmp_path / "report.pdf", b"%PDF-1.7")
-    assert only_reason(path) == "skipped: unsupported file type .pdf"
+    assert only_reason(path) == "unsupported file type .pdf (briefer reads .txt, .md, .html, .htm)"
 
 
 def test_unsupported_url_scheme_input() -> None:
@@ -319,7 +326,8 @@ def test_folder_walk_nested_mixed_hidden_and_link_loop(tmp_path: Path) -> None:
         str(root / "a" / "deep" / "c.md"),
         str(root / "b.txt"),
     ]
-    assert reasons(result) == {str(root / "a" / "scan.pdf"): "skipped: unsupported file type .pdf"}
+    assert reasons(result) == {str(root / "a" / "scan.pdf"): "unsupported file type .pdf"}
+    assert [item.skipped for item in result.excluded] == [True]
     # The same call gives the same result.
     assert load_sources([root], count_tokens=count_words) == result
 
@@ -331,9 +339,82 @@ def test_folder_without_usable_files(tmp_path: Path) -> None:
     result = load_sources([folder], count_tokens=count_words)
     assert result.documents == []
     assert reasons(result) == {
-        str(folder / "scan.pdf"): "skipped: unsupported file type .pdf",
+        str(folder / "scan.pdf"): "unsupported file type .pdf",
         str(folder): "no usable files (looked for .txt, .md, .html, .htm)",
     }
+    # The picture is passed over; the folder that gave nothing is a loss.
+    assert skipped(result) == {str(folder / "scan.pdf"): True, str(folder): False}
+
+
+def test_files_in_a_folder_that_are_no_articles_are_skipped_not_lost(tmp_path: Path) -> None:
+    folder = tmp_path / "today"
+    write(folder / "story.txt", HEADER_ARTICLE)
+    write(folder / "story copy.txt", HEADER_ARTICLE)
+    write(folder / "photo.jpg", b"\xff\xd8\xff\xe0" + bytes(200))
+    write(folder / "notes.md", "")
+    write(folder / "blank.txt", "  \n\n")
+    write(folder / "header-only.txt", "Title: Draft\nURL: https://gazette.example/draft\n\n")
+    write(folder / "assets" / "blob.txt", bytes(range(256)) * 4)
+    write(folder / "assets" / "frame.html", "<html><body><script>x()</script></body></html>")
+    write(folder / "old" / "latin1.txt", "Café talks resumed on Monday.\n".encode("latin-1"))
+    result = load_sources([folder], count_tokens=count_words)
+    assert [doc.source.path for doc in result.documents] == [str(folder / "story copy.txt")]
+    # Excluded entries name each file by its path, never by the URL its header gives.
+    assert skipped(result) == {
+        str(folder / "assets" / "blob.txt"): True,
+        str(folder / "assets" / "frame.html"): True,
+        str(folder / "blank.txt"): True,
+        str(folder / "header-only.txt"): True,
+        str(folder / "notes.md"): True,
+        str(folder / "old" / "latin1.txt"): False,  # an article, in the wrong encoding
+        str(folder / "photo.jpg"): True,
+        str(folder / "story.txt"): True,  # a copy: its text is read once
+    }
+    assert reasons(result)[str(folder / "story.txt")] == f"duplicate of {folder / 'story copy.txt'}"
+    assert reasons(result)[str(folder / "notes.md")] == "empty"
+    assert reasons(result)[str(folder / "photo.jpg")] == "unsupported file type .jpg"
+
+
+def test_the_same_files_named_directly_are_losses(tmp_path: Path) -> None:
+    files = [
+        write(tmp_path / "photo.jpg", b"\xff\xd8\xff\xe0" + bytes(200)),
+        write(tmp_path / "notes.md", ""),
+        write(tmp_path / "blob.txt", bytes(range(256)) * 4),
+        write(tmp_path / "frame.html", "<html><body><script>x()</script></body></html>"),
+    ]
+    result = load_sources(files, count_tokens=count_words)
+    assert skipped(result) == {str(path): False for path in files}
+
+
+def test_a_folder_of_skipped_files_is_itself_a_loss(tmp_path: Path) -> None:
+    empty_notes = tmp_path / "notes"
+    write(empty_notes / "notes.md", "")
+    unreadable = tmp_path / "old"
+    write(unreadable / "latin1.txt", "Café talks resumed on Monday.\n".encode("latin-1"))
+    result = load_sources([empty_notes, unreadable], count_tokens=count_words)
+    assert skipped(result) == {
+        str(empty_notes / "notes.md"): True,
+        str(empty_notes): False,
+        # The file says what went wrong; the folder adds nothing.
+        str(unreadable / "latin1.txt"): False,
+    }
+
+
+def test_a_folder_holding_copies_of_files_named_before_is_no_loss(tmp_path: Path) -> None:
+    story = write(tmp_path / "story.txt", HEADER_ARTICLE)
+    write(tmp_path / "copies" / "story.txt", HEADER_ARTICLE)
+    result = load_sources([story, tmp_path / "copies", story], count_tokens=count_words)
+    assert [doc.source.path for doc in result.documents] == [str(story)]
+    assert [(e.input, e.reason, e.skipped) for e in result.excluded] == [
+        (str(tmp_path / "copies" / "story.txt"), f"duplicate of {story}", True),
+        # Named twice by the user: not skipped (a file named directly never is).
+        (str(story), "already read", False),
+    ]
+
+
+def test_excluded_entries_written_before_skipped_existed_still_load() -> None:
+    old = '{"input": "a.txt", "reason": "empty", "stage": "ingest"}'
+    assert Excluded.model_validate_json(old).skipped is False
 
 
 def test_broken_link_in_folder(tmp_path: Path) -> None:
@@ -416,11 +497,95 @@ def test_stdin_as_list_of_paths_and_urls(tmp_path: Path, web_server: WebServer) 
     assert result.documents[2].source.url == url
 
 
-def test_stdin_list_detection_needs_every_line() -> None:
-    text = "https://example.org/a\nand then a sentence of prose.\n"
+def test_stdin_list_is_read_line_by_line(tmp_path: Path, web_server: WebServer) -> None:
+    a = write(tmp_path / "a.txt", "Alpha\n\nFirst.\n")
+    url = web_server.route("/story", body=BOILERPLATE_HTML)
+    listing = (
+        "# today's reading\n"
+        f"{url}\n"
+        "http//example.org/typo\n"
+        "file:///etc/passwd\n"
+        "\n"
+        f"{a}   # the draft\n"
+        "-\n"
+        "morning links\n"
+    )
+    result = load_sources(
+        ["-"],
+        stdin=io.StringIO(listing),
+        fetch_policy=FetchPolicy(allow_private=True),
+        count_tokens=count_words,
+    )
+    assert [(doc.source.url, doc.source.path) for doc in result.documents] == [
+        (url, None),
+        (None, str(a)),
+    ]
+    assert reasons(result) == {
+        "http//example.org/typo": "not a valid URL: write it with http:// or https://",
+        "file:///etc/passwd": "unsupported URL scheme file: only http and https are fetched",
+        "-": "stdin cannot be listed on stdin",
+        "morning links": "not a URL or an existing path",
+    }
+    assert not any(item.skipped for item in result.excluded)
+
+
+def test_stdin_list_reads_home_folder_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write(tmp_path / "news" / "a.txt", "Alpha\n\nFirst.\n")
+    result = load_sources(["-"], stdin=io.StringIO("~/news/a.txt\n"), count_tokens=count_words)
+    assert [doc.source.path for doc in result.documents] == [str(tmp_path / "news" / "a.txt")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A paragraph makes it an article, whatever else it holds.
+        "https://example.org/a\nand then a sentence of prose that runs on for twelve words.\n",
+        "Storm warning\n\nWinds of 120 km/h are expected tonight along the coast, forecasters "
+        "said.\nhttps://example.org/a\nhttps://example.org/b\nhttps://example.org/c\n",
+        # Short lines, fewer than half of them written as inputs.
+        "Storm warning\nWinds tonight\nSee https://example.org/a\nhttps://example.org/b\n",
+        # A markdown article: its headings are not comments.
+        "# Storm warning\n\nWinds of 120 km/h are expected tonight.\n\n## Ferries\n\nCancelled.\n",
+    ],
+)
+def test_stdin_article_that_mentions_urls_stays_an_article(text: str) -> None:
     result = load_sources(["-"], stdin=io.StringIO(text), count_tokens=count_words)
+    assert result.excluded == []
     [doc] = result.documents
     assert doc.text == text
+    assert doc.source.path is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("http//example.org/story\n", "not a valid URL: write it with http:// or https://"),
+        ("htps://example.org/story\n", "not a valid URL: write it with http:// or https://"),
+        ("www.example.org/story\n", "not a valid URL: write it with http:// or https://"),
+        ("file:///etc/passwd\n", "unsupported URL scheme file: only http and https are fetched"),
+        ("./missing/story.txt\n", "no such file or directory"),
+    ],
+)
+def test_stdin_single_bad_line_is_excluded_not_briefed(text: str, reason: str) -> None:
+    result = load_sources(["-"], stdin=io.StringIO(text), count_tokens=count_words)
+    assert result.documents == []
+    assert reasons(result) == {text.strip(): reason}
+
+
+def test_stdin_of_comment_lines_alone_is_excluded() -> None:
+    result = load_sources(["-"], stdin=io.StringIO("# today\n\n# nothing yet\n"))
+    assert result.documents == []
+    assert reasons(result) == {"-": "only lines starting with #: no article text, URL or path"}
+
+
+def test_mistyped_url_on_the_command_line_says_so(tmp_path: Path) -> None:
+    assert only_reason("http//example.org/a") == (
+        "not a valid URL: write it with http:// or https://"
+    )
+    assert only_reason(tmp_path / "missing.txt") == "no such file or directory"
 
 
 def test_stdin_empty() -> None:
@@ -625,6 +790,46 @@ def test_huge_single_line_is_read_in_linear_time() -> None:
     for text in texts:
         parse_plain_text(text)
     assert time.monotonic() - started < 20
+
+
+def test_a_file_of_one_huge_line_gets_a_bounded_title(tmp_path: Path) -> None:
+    words = " ".join(f"word{i % 97}" for i in range(1_000_000))  # about 6.8 MB, one line
+    path = write(tmp_path / "one-line.txt", words + "\n")
+    started = time.monotonic()
+    [doc] = load_sources([path], count_tokens=count_words).documents
+    assert time.monotonic() - started < 5
+    title = doc.source.title
+    assert title is not None and len(title) <= TITLE_CHARS and title.endswith("…")
+    kept = title.removesuffix("…")
+    # Cut at a word: what is kept is the text's start, and the text goes on with a space.
+    assert words.startswith(kept) and words[len(kept)] == " "
+    assert len(kept) > TITLE_CHARS // 2
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "word " * 10_000,  # a header's Title line
+        "x" * 10_000,  # one endless word: cut where it is
+    ],
+)
+def test_header_and_html_titles_are_bounded(title: str) -> None:
+    _, meta = parse_plain_text(f"Title: {title}\n\nThe council met on Monday.\n")
+    doc = ingest_text("The council met on Monday.", input="-", title=meta.title)
+    assert doc.source.title is not None and len(doc.source.title) == TITLE_CHARS
+    page = BOILERPLATE_HTML.replace("Ministers agree on river treaty", title)
+    [html_doc] = load_sources(["-"], stdin=io.StringIO(page), count_tokens=count_words).documents
+    assert html_doc.source.title is not None and len(html_doc.source.title) <= TITLE_CHARS
+
+
+def test_bounded_title_keeps_a_headline_and_cuts_at_a_word() -> None:
+    headline = "North Korea weighs lifting its test moratorium"
+    assert bounded_title(headline) == headline
+    assert bounded_title(None) is None
+    assert bounded_title("a" * TITLE_CHARS) == "a" * TITLE_CHARS
+    long = "alpha " * 60
+    cut = bounded_title(long)
+    assert cut is not None and cut.endswith("alpha…") and len(cut) <= TITLE_CHARS
 
 
 # --- outlets in HTML markup -------------------------------------------------------------------
