@@ -19,10 +19,14 @@ from briefer.numbers import NUMBER_WORDS
 __all__ = [
     "canonicalize_actor",
     "future_tense_around",
+    "month_name",
     "nearest_year",
     "resolve_date",
     "resolve_publication_years",
     "tidy_name",
+    "weekday_name",
+    "written_date",
+    "written_month",
 ]
 
 # English names written out: calendar.month_name follows the process locale.
@@ -33,12 +37,8 @@ _MONTH_NAMES = (
 _MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
 _MONTHS |= {name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)}
 _MONTHS |= {"sept": 9, "sep": 9}
-_WEEKDAYS = {
-    name: i
-    for i, name in enumerate(
-        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    )
-}
+_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WEEKDAYS = {name: i for i, name in enumerate(_WEEKDAY_NAMES)}
 # "a week ago" counts one week: the table's words, and the articles.
 _NUMBER_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1}
 
@@ -67,6 +67,26 @@ _BARE_YEAR = re.compile(rf"\b{_YEAR}\b")
 # publication and a coming one at most a week before it.
 _PAST_SLACK = dt.timedelta(days=31)
 _FUTURE_SLACK = dt.timedelta(days=7)
+
+
+def month_name(day: dt.date) -> str:
+    """ "January": in English whatever the locale (``%B`` follows it)."""
+    return _MONTH_NAMES[day.month - 1].capitalize()
+
+
+def weekday_name(day: dt.date) -> str:
+    """ "Wednesday": in English whatever the locale (``%A`` follows it)."""
+    return _WEEKDAY_NAMES[day.weekday()].capitalize()
+
+
+def written_month(day: dt.date) -> str:
+    """ "January 2022", in English whatever the locale."""
+    return f"{month_name(day)} {day.year}"
+
+
+def written_date(day: dt.date) -> str:
+    """ "9 January 2022": in English whatever the locale."""
+    return f"{day.day} {written_month(day)}"
 
 
 def _clean(text: str) -> str:

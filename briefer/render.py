@@ -1,10 +1,17 @@
 """Render a ``Briefing`` as markdown, JSON or one self-contained HTML page.
 
-Citations are numbered in order of first appearance in the rendered sections; each number
-resolves, in the "Citations" list, to the record's evidence: outlet, title, link and the exact
-quote. Everything that comes from an article (headlines and sentences written from it, quotes,
-titles, outlets, URLs) is escaped for the format: markdown punctuation is backslash-escaped,
-HTML goes through ``html.escape(quote=True)``, and a URL is only a link when it is http(s).
+Citations are numbered in order of first appearance in the rendered sections; each mark links
+to its entry in the "Citations" list, which gives the record and, source by source, the exact
+quotes it rests on. Each source is described once, in the "Sources" list, under a label of its
+own (S1, S2…) that no citation number can be mistaken for. The header gives the period the
+sources were published in. Everything that comes from an article (headlines and sentences
+written from it, quotes, titles, outlets, URLs) is escaped for the format: markdown punctuation
+is backslash-escaped, HTML goes through ``html.escape(quote=True)``, and a URL is only a link
+when it is http(s).
+
+The HTML page works on a phone and in dark mode: citation marks sit on the line without
+raising it, a mark never wraps apart from the word before it, a table of contents leads to the
+sections, and each citation links back to where it is cited.
 """
 
 from __future__ import annotations
@@ -14,13 +21,15 @@ import html
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Literal
 from urllib.parse import urlsplit
 
+from briefer.compose import POLARITY_WORDS, date_span, event_wording, holder_label
 from briefer.errors import ConfigError
 from briefer.models import Briefing, BriefingItem, Evidence, MergedEvent, MergedStance, Source
+from briefer.normalize import written_date
 
 __all__ = [
     "SECTION_TITLES",
@@ -40,6 +49,8 @@ SECTION_TITLES: dict[str, str] = {
     "stances": "Who said what",
     "timeline": "Timeline",
 }
+# Sections whose items are short (one holder's positions): a bold lead, not a heading each.
+_COMPACT_SECTIONS = frozenset({"stances"})
 _SUFFIXES: dict[str, Format] = {
     ".md": "markdown",
     ".markdown": "markdown",
@@ -72,32 +83,57 @@ def render_json(b: Briefing) -> str:
 # --- what every format shows ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Citation:
     number: int
     record_id: str
     record: MergedEvent | MergedStance | None
+    # Where the marks of this citation stand, in order: one anchor id per mark.
+    marks: list[str] = field(default_factory=list)
 
 
-def _sections(b: Briefing) -> Iterator[tuple[str, list[BriefingItem]]]:
+def _sections(b: Briefing) -> Iterator[tuple[str, str, list[BriefingItem]]]:
     for key, title in SECTION_TITLES.items():
         items = [i for i in b.items if i.section == key]
         if items:
-            yield title, items
+            yield key, title, items
 
 
 def _citations(b: Briefing) -> dict[str, _Citation]:
-    """Record id → its citation, numbered in order of first appearance in the sections."""
+    """Record id → its citation, numbered in order of first appearance in the sections, with the
+    anchor of every mark that cites it."""
     records: dict[str, MergedEvent | MergedStance] = {e.id: e for e in b.events}
     records.update({s.id: s for s in b.stances})
     numbers: dict[str, _Citation] = {}
-    for _, items in _sections(b):
+    for _, _, items in _sections(b):
         for item in items:
             for ids in item.sentence_citations:
                 for rid in ids:
                     if rid not in numbers:
                         numbers[rid] = _Citation(len(numbers) + 1, rid, records.get(rid))
+                    c = numbers[rid]
+                    c.marks.append(f"cite-{c.number}-{len(c.marks) + 1}")
     return numbers
+
+
+class _Marks:
+    """Hands out each citation's mark anchors in the order ``_citations`` counted them."""
+
+    def __init__(self, citations: dict[str, _Citation]) -> None:
+        self.citations = citations
+        self.used: dict[str, int] = {}
+
+    def next(self, record_id: str) -> tuple[int, str]:
+        c = self.citations[record_id]
+        k = self.used.get(record_id, 0)
+        self.used[record_id] = k + 1
+        return c.number, c.marks[k]
+
+
+def _source_labels(b: Briefing) -> dict[str, str]:
+    """Source id → its label in this briefing: S1, S2… (never a bare number, which a citation
+    number could be read as)."""
+    return {s.id: f"S{n}" for n, s in enumerate(b.sources, start=1)}
 
 
 def _one_line(text: str) -> str:
@@ -105,7 +141,19 @@ def _one_line(text: str) -> str:
 
 
 def _long_date(date: dt.date) -> str:
-    return f"{date.day} {date:%B %Y}"
+    return written_date(date)
+
+
+def _period(b: Briefing) -> str:
+    """The days the sources were published on, earliest to latest (else the briefing's day)."""
+    days = [s.published for s in b.sources if s.published]
+    if not days:
+        return f"Briefing of {_long_date(b.date)}"
+    undated = len(b.sources) - len(days)
+    period = f"Sources published {date_span(min(days), max(days))}"
+    if min(days) == max(days):
+        period = f"Sources published on {date_span(min(days), max(days))}"
+    return period + (f" ({undated} undated)" if undated else "")
 
 
 def _summary_line(b: Briefing) -> str:
@@ -128,13 +176,60 @@ def _summary_line(b: Briefing) -> str:
     )
 
 
-def _record_line(record: MergedEvent | MergedStance | None, record_id: str) -> str:
+# A record kept with --keep-ungrounded is marked wherever it appears: in its citation entry and
+# after every sentence that cites it.
+UNVERIFIED = "Unverified"
+UNVERIFIED_WHY = "its quotes were not found in the article"
+
+
+def _unverified(ids: Iterable[str], citations: dict[str, _Citation]) -> bool:
+    return any((record := citations[rid].record) is not None and not record.grounded for rid in ids)
+
+
+def _headline(item: BriefingItem, citations: dict[str, _Citation]) -> str:
+    """An item resting only on unverified records says so in its headline."""
+    ids = [rid for cited in item.sentence_citations for rid in cited]
+    if ids and all(_unverified([rid], citations) for rid in ids):
+        return f"{UNVERIFIED}: {item.headline}"
+    return item.headline
+
+
+def _record_line(
+    record: MergedEvent | MergedStance | None, record_id: str, sources: list[Source]
+) -> str:
     if record is None:
         return f"record {record_id} (not in this briefing)"
+    if not record.grounded:
+        return f"{UNVERIFIED}: {_record_line_of(record, sources)} ({UNVERIFIED_WHY})"
+    return _record_line_of(record, sources)
+
+
+def _record_line_of(record: MergedEvent | MergedStance, sources: list[Source]) -> str:
     if isinstance(record, MergedEvent):
-        when = f" ({_long_date(record.date)})" if record.date else ""
-        return f"{record.summary.rstrip().rstrip('.')}{when}"
-    return f"{record.holder.canonical} ({record.polarity}): {record.claim}"
+        # Where outlets disagree, the record is worded without the disputed value, and a
+        # disputed day is not given as the event's.
+        text = event_wording(record, sources) if record.conflicts else record.summary
+        dated = record.date and not any(c.field == "date" for c in record.conflicts)
+        when = f" ({_long_date(record.date)})" if record.date and dated else ""
+        return f"{_one_line(text).rstrip('.')}{when}"
+    position = POLARITY_WORDS[record.polarity]
+    when = f" ({_long_date(record.date)})" if record.date else ""
+    question = _one_line(record.target or record.topic)
+    return f"{holder_label(record.holder)} {position} {question}{when}"
+
+
+_NAMED = re.compile(r"(?P<name>.+?)(?: \([^()]+\))?")
+
+
+def _lead_in(item: BriefingItem) -> str | None:
+    """What follows the holder in an item's first sentence, when the sentence opens with the
+    holder its headline names: "Ned Price (United States)" over "Ned Price supports talks…" is
+    shown as one sentence, "**Ned Price (United States)** supports talks…"."""
+    named = _NAMED.fullmatch(item.headline)
+    first = item.sentences[0] if item.sentences else ""
+    if named is None or not first.startswith(f"{named.group('name')} "):
+        return None
+    return first[len(named.group("name")) + 1 :]
 
 
 def _source_label(source: Source | None, source_id: str) -> str:
@@ -180,20 +275,41 @@ def _md_link(address: str | None, linkable: bool) -> str:
     return f"`{_one_line(address).replace('`', '')}`"
 
 
+def _md_anchor(number: int) -> str:
+    # Each citation entry holds a heading "Citation N": renderers give it the id citation-N
+    # (GitHub, GitLab, pandoc, python-markdown), so a mark links to it without any raw HTML.
+    return f"citation-{number}"
+
+
 def render_markdown(b: Briefing) -> str:
     sources = {s.id: s for s in b.sources}
+    labels = _source_labels(b)
     citations = _citations(b)
-    out = [f"# {_md(b.title)}", "", f"**{_long_date(b.date)}** · {_summary_line(b)}", ""]
+    out = [f"# {_md(b.title)}", "", f"**{_period(b)}** · {_summary_line(b)}", ""]
 
-    for title, items in _sections(b):
+    for key, title, items in _sections(b):
         out += [f"## {title}", ""]
         for item in items:
-            out += [f"### {_md(item.headline)}", ""]
+            compact = key in _COMPACT_SECTIONS
+            rest = _lead_in(item) if compact else None
             sentences = []
-            for text, ids in zip(item.sentences, item.sentence_citations, strict=True):
-                marks = "".join(f"[{citations[rid].number}]" for rid in ids)
-                sentences.append(f"{_md(text)}{marks}")
-            out += [" ".join(sentences), ""]
+            for n, (text, ids) in enumerate(
+                zip(item.sentences, item.sentence_citations, strict=True)
+            ):
+                marks = "".join(
+                    f"[[{citations[rid].number}]](#{_md_anchor(citations[rid].number)})"
+                    for rid in ids
+                )
+                if _unverified(ids, citations):
+                    marks += f" *({UNVERIFIED.lower()})*"
+                shown = rest if n == 0 and rest is not None else text
+                sentences.append(f"{_md(shown)}{marks}")
+            headline = _headline(item, citations)
+            if compact:
+                joint = " " if rest is not None else " — "
+                out += [f"**{_md(headline)}**{joint}{' '.join(sentences)}", ""]
+            else:
+                out += [f"### {_md(headline)}", "", " ".join(sentences), ""]
 
     if b.notes:
         out += ["## Notes", ""]
@@ -203,23 +319,21 @@ def render_markdown(b: Briefing) -> str:
     if citations:
         out += ["## Citations", ""]
         for c in citations.values():
-            out.append(f"{c.number}. {_md(_record_line(c.record, c.record_id))}")
+            marker = f"{c.number}. "
+            indent = " " * len(marker)  # the entry's lines stay inside its list item
+            out.append(f"{marker}#### Citation {c.number}")
+            out.append(f"{indent}{_md(_record_line(c.record, c.record_id, b.sources))}")
             for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                source = sources.get(sid)
-                parts = [f"**{_md(_source_label(source, sid))}**"]
-                if source and source.title:
-                    parts.append(f"*{_md(source.title)}*")
-                link = _md_link(*_link(source))
-                if link:
-                    parts.append(link)
-                out.append(f"   - {' · '.join(parts)}")
-                out += [f"     > {_md(q)}" for q in quotes]
+                label = _source_label(sources.get(sid), sid)
+                which = f" ({labels[sid]})" if sid in labels else ""
+                quoted = " · ".join(f"“{_md(q)}”" for q in quotes)
+                out.append(f"{indent}- **{_md(label)}**{which}: {quoted}")
         out.append("")
 
     if b.sources:
         out += ["## Sources", ""]
-        for n, source in enumerate(b.sources, start=1):
-            parts = [f"**{_md(_source_label(source, source.id))}**"]
+        for source in b.sources:
+            parts = [f"**{labels[source.id]}**", f"**{_md(_source_label(source, source.id))}**"]
             if source.title:
                 parts.append(f"*{_md(source.title)}*")
             if source.published:
@@ -227,7 +341,7 @@ def render_markdown(b: Briefing) -> str:
             link = _md_link(*_link(source))
             if link:
                 parts.append(link)
-            out.append(f"{n}. {' · '.join(parts)}")
+            out.append(f"- {' · '.join(parts)}")
         out.append("")
 
     if b.excluded:
@@ -240,20 +354,45 @@ def render_markdown(b: Briefing) -> str:
 
 # --- HTML -------------------------------------------------------------------------------------
 
+# Colours are chosen for both schemes (text and links at a contrast of 7:1 or more); a mark is
+# raised by relative positioning, which moves it without making its line any taller.
 _CSS = """
-:root { color-scheme: light dark; }
-body { margin: 0; font: 17px/1.55 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto,
-  "Helvetica Neue", Arial, sans-serif; }
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #ffffff; --muted: #545454;
+  --link: #0b57d0; --visited: #6a3ab2; --rule: #d6d6d6; --quote: #8a8a8a; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e8e8e8; --bg: #121212; --muted: #b4b4b4; --link: #8ab4f8; --visited: #d7aefb;
+    --rule: #3c3c3c; --quote: #6f6f6f; }
+}
+html { background: var(--bg); color: var(--fg); }
+body { margin: 0; font: 17px/1.6 -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto,
+  "Helvetica Neue", Arial, sans-serif; overflow-wrap: break-word; }
 main { max-width: 42rem; margin: 0 auto; padding: 1rem; }
+a { color: var(--link); }
+a:visited { color: var(--visited); }
 h1 { font-size: 1.6rem; line-height: 1.25; margin-bottom: .25rem; }
-h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #8884; }
-h3 { font-size: 1.05rem; margin-bottom: .25rem; }
-.meta { color: #777; font-size: .9rem; }
-sup a { text-decoration: none; font-size: .75rem; }
-blockquote { margin: .25rem 0 .5rem; padding-left: .75rem; border-left: 3px solid #8886;
-  font-style: italic; }
-ol.citations li, ol.sources li { margin-bottom: .75rem; overflow-wrap: anywhere; }
+h2 { font-size: 1.25rem; line-height: 1.3; margin-top: 2rem;
+  border-bottom: 1px solid var(--rule); }
+h3 { font-size: 1.05rem; line-height: 1.35; margin-bottom: .25rem; }
+.meta { color: var(--muted); font-size: .9rem; }
+nav.toc { font-size: .95rem; border: 1px solid var(--rule); border-radius: .4rem;
+  padding: .25rem 1rem; margin: 1rem 0; }
+nav.toc h2 { font-size: 1rem; border: 0; margin: .5rem 0 .25rem; }
+nav.toc ol { margin: 0 0 .5rem; padding-left: 1.25rem; }
+nav.toc ol ol { list-style: disc; }
+.nw { white-space: nowrap; }
+a.cite { font-size: .78em; line-height: 1; position: relative; top: -.35em;
+  text-decoration: none; padding: 0 .05em; }
+a.cite:hover, a.cite:focus { text-decoration: underline; }
+blockquote { margin: .25rem 0 .5rem; padding-left: .75rem; border-left: 3px solid var(--quote); }
+ol.citations { padding-left: 1.75rem; }
+ol.citations > li, ul.sources > li { margin-bottom: .75rem; }
+ol.citations p { margin: .25rem 0; }
 ul.evidence { padding-left: 1rem; list-style: none; }
+ul.sources { padding-left: 0; list-style: none; }
+.sid { color: var(--muted); font-size: .85em; }
+.back { font-size: .85em; }
+.back a { text-decoration: none; padding: .1em .45em; }
+:target { outline: 2px solid var(--link); outline-offset: 2px; }
 """.strip()
 
 
@@ -269,16 +408,52 @@ def _html_link(address: str | None, linkable: bool) -> str:
     return f"<code>{_h(address)}</code>"
 
 
+def _html_sentence(text: str, marks: str) -> str:
+    """A sentence and its marks; the last word is kept with the marks, so no mark starts a
+    line on its own."""
+    if not marks:
+        return _h(text)
+    head, _, last = _one_line(text).rpartition(" ")
+    kept = f'<span class="nw">{_h(last)}{marks}</span>'
+    return f"{_h(head)} {kept}" if head else kept
+
+
+def _section_id(key: str) -> str:
+    return f"section-{key}"
+
+
+def _back_links(c: _Citation) -> str:
+    if not c.marks:
+        return ""
+    if len(c.marks) == 1:
+        links = f'<a href="#{c.marks[0]}" aria-label="back to where it is cited">↩</a>'
+    else:
+        links = "↩ " + " ".join(
+            f'<a href="#{mark}" aria-label="back to mark {k} of {len(c.marks)}">{k}</a>'
+            for k, mark in enumerate(c.marks, start=1)
+        )
+    return f'<p class="back">{links}</p>'
+
+
 def render_html(b: Briefing) -> str:
     """One self-contained page: inline CSS, no scripts, no external assets."""
     sources = {s.id: s for s in b.sources}
+    labels = _source_labels(b)
     citations = _citations(b)
+    marks = _Marks(citations)
+    sections = list(_sections(b))
+    item_ids: dict[int, str] = {}
+    for _, _, items in sections:
+        for item in items:
+            item_ids[id(item)] = f"item-{len(item_ids) + 1}"
+
     out = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="color-scheme" content="light dark">',
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
         '<meta name="referrer" content="no-referrer">',
@@ -289,30 +464,69 @@ def render_html(b: Briefing) -> str:
         "<main>",
         "<header>",
         f"<h1>{_h(b.title)}</h1>",
-        f'<p class="meta"><strong>{_h(_long_date(b.date))}</strong> · {_h(_summary_line(b))}</p>',
+        f'<p class="meta"><strong>{_h(_period(b))}</strong> · {_h(_summary_line(b))}</p>',
         "</header>",
     ]
 
-    for title, items in _sections(b):
-        out += ["<section>", f"<h2>{_h(title)}</h2>"]
+    toc = ['<nav class="toc" aria-label="Contents">', "<h2>Contents</h2>", "<ol>"]
+    for key, title, items in sections:
+        entry = f'<li><a href="#{_section_id(key)}">{_h(title)}</a>'
+        if key == "top":
+            entry += "<ol>" + "".join(
+                f'<li><a href="#{item_ids[id(i)]}">{_h(_headline(i, citations))}</a></li>'
+                for i in items
+            )
+            entry += "</ol>"
+        toc.append(entry + "</li>")
+    for present, anchor, title in (
+        (b.notes, "notes", "Notes"),
+        (citations, "citations", "Citations"),
+        (b.sources, "sources", "Sources"),
+        (b.excluded, "excluded", "Excluded inputs"),
+    ):
+        if present:
+            toc.append(f'<li><a href="#{anchor}">{title}</a></li>')
+    toc += ["</ol>", "</nav>"]
+    out += toc
+
+    for key, title, items in sections:
+        out += [f'<section id="{_section_id(key)}">', f"<h2>{_h(title)}</h2>"]
         for item in items:
+            compact = key in _COMPACT_SECTIONS
+            rest = _lead_in(item) if compact else None
             sentences = []
-            for text, ids in zip(item.sentences, item.sentence_citations, strict=True):
-                marks = "".join(
-                    f'<a href="#c{citations[rid].number}">[{citations[rid].number}]</a>'
-                    for rid in ids
+            for n, (text, ids) in enumerate(
+                zip(item.sentences, item.sentence_citations, strict=True)
+            ):
+                cited = []
+                for rid in ids:
+                    number, anchor = marks.next(rid)
+                    cited.append(
+                        f'<a class="cite" id="{anchor}" href="#citation-{number}">[{number}]</a>'
+                    )
+                if _unverified(ids, citations):
+                    cited.append(f' <em class="unverified">({UNVERIFIED.lower()})</em>')
+                shown = rest if n == 0 and rest is not None else text
+                sentences.append(_html_sentence(shown, "".join(cited)))
+            anchor = item_ids[id(item)]
+            headline = _headline(item, citations)
+            if compact:
+                joint = " " if rest is not None else " — "
+                out.append(
+                    f'<p id="{anchor}"><strong>{_h(headline)}</strong>{joint}'
+                    f"{' '.join(sentences)}</p>"
                 )
-                sentences.append(f"{_h(text)}<sup>{marks}</sup>" if marks else _h(text))
-            out += [
-                "<article>",
-                f"<h3>{_h(item.headline)}</h3>",
-                f"<p>{' '.join(sentences)}</p>",
-                "</article>",
-            ]
+            else:
+                out += [
+                    f'<article id="{anchor}">',
+                    f"<h3>{_h(headline)}</h3>",
+                    f"<p>{' '.join(sentences)}</p>",
+                    "</article>",
+                ]
         out.append("</section>")
 
     if b.notes:
-        out += ["<section>", "<h2>Notes</h2>", "<ul>"]
+        out += ['<section id="notes">', "<h2>Notes</h2>", "<ul>"]
         out += [f"<li>{_h(note)}</li>" for note in b.notes]
         out += ["</ul>", "</section>"]
 
@@ -320,27 +534,30 @@ def render_html(b: Briefing) -> str:
         out += ['<section id="citations">', "<h2>Citations</h2>", '<ol class="citations">']
         for c in citations.values():
             out.append(
-                f'<li id="c{c.number}" value="{c.number}">'
-                f"<p>{_h(_record_line(c.record, c.record_id))}</p>"
+                f'<li id="citation-{c.number}" value="{c.number}">'
+                f"<p>{_h(_record_line(c.record, c.record_id, b.sources))}</p>"
             )
             out.append('<ul class="evidence">')
             for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                source = sources.get(sid)
-                parts = [f"<strong>{_h(_source_label(source, sid))}</strong>"]
-                if source and source.title:
-                    parts.append(f"<cite>{_h(source.title)}</cite>")
-                link = _html_link(*_link(source))
-                if link:
-                    parts.append(link)
+                label = _h(_source_label(sources.get(sid), sid))
+                if sid in labels:
+                    label = (
+                        f'<a href="#source-{labels[sid].lower()}">{label}</a> '
+                        f'<span class="sid">{labels[sid]}</span>'
+                    )
                 quoted = "".join(f"<blockquote>{_h(q)}</blockquote>" for q in quotes)
-                out.append(f"<li>{' · '.join(parts)}{quoted}</li>")
-            out += ["</ul>", "</li>"]
+                out.append(f"<li>{label}{quoted}</li>")
+            out += ["</ul>", _back_links(c), "</li>"]
         out += ["</ol>", "</section>"]
 
     if b.sources:
-        out += ["<section>", "<h2>Sources</h2>", '<ol class="sources">']
+        out += ['<section id="sources">', "<h2>Sources</h2>", '<ul class="sources">']
         for source in b.sources:
-            parts = [f"<strong>{_h(_source_label(source, source.id))}</strong>"]
+            label = labels[source.id]
+            parts = [
+                f'<span class="sid">{label}</span> '
+                f"<strong>{_h(_source_label(source, source.id))}</strong>"
+            ]
             if source.title:
                 parts.append(f"<cite>{_h(source.title)}</cite>")
             if source.published:
@@ -348,11 +565,11 @@ def render_html(b: Briefing) -> str:
             link = _html_link(*_link(source))
             if link:
                 parts.append(link)
-            out.append(f"<li>{' · '.join(parts)}</li>")
-        out += ["</ol>", "</section>"]
+            out.append(f'<li id="source-{label.lower()}">{" · ".join(parts)}</li>')
+        out += ["</ul>", "</section>"]
 
     if b.excluded:
-        out += ["<section>", "<h2>Excluded inputs</h2>", "<ul>"]
+        out += ['<section id="excluded">', "<h2>Excluded inputs</h2>", "<ul>"]
         out += [
             f"<li><code>{_h(e.input)}</code>: {_h(e.reason)} ({_h(e.stage)})</li>"
             for e in b.excluded

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -11,28 +12,38 @@ from briefer._resources import read_resource
 from briefer.citations import check_item, numbers_in
 from briefer.compose import (
     PROMPT_VERSION,
+    TOP_ITEMS,
     as_compose_item,
     build_compose_request,
     compose_deterministic,
     compose_items,
+    compose_max_tokens,
 )
 from briefer.errors import BudgetExceededError, ReplayMissError
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, LLMResponse
 from briefer.llm.fake import FunctionClient, Reply
+from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.structured import LLMRunner
 from briefer.merge import MergeResult, merge_records
 from briefer.models import (
     Actor,
     ComposeItem,
     ComposeSentence,
+    Conflict,
+    ConflictValue,
     Document,
     EventRecord,
     Evidence,
+    MergedEvent,
+    MergedStance,
     Quantity,
     Source,
     StanceRecord,
+    Update,
+    UpdateValue,
 )
+from briefer.testing import FakeOpenAIServer, FakeReply
 from briefer.words import ordinary_words
 
 US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
@@ -380,7 +391,7 @@ def test_every_deterministic_item_passes_the_checks(
     sanction_id, launch_id, stance_id = ids(merged)
     top = items[0]
     assert top.citations == [sanction_id]
-    assert "Reported by VOA and Yonhap." in top.sentences
+    assert "VOA and Yonhap reported it." in top.sentences
     assert (
         "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap)." in top.sentences
     )
@@ -388,12 +399,16 @@ def test_every_deterministic_item_passes_the_checks(
     launch = items[1]
     assert launch.citations == [launch_id]
     assert launch.sentences[0] == (
-        'Yonhap reported: "North Korea fired two tactical guided missiles on Monday"'
+        "Yonhap reported: “North Korea fired two tactical guided missiles on Monday”."
     )
     stance = items[3]
     assert stance.citations == [stance_id]
-    assert stance.headline == "Linda Thomas-Greenfield"
-    assert "in favour" in stance.sentences[0]
+    assert stance.headline == "Linda Thomas-Greenfield (United States)"
+    # The quote names neither the question nor its topic: the position is told without them.
+    assert stance.sentences == [
+        "Linda Thomas-Greenfield supports, as reported: “wants the United Nations Security "
+        "Council to impose stronger sanctions”."
+    ]
     assert [i.headline for i in items if i.section == "timeline"] == [
         "12 January 2022",
         "17 January 2022",
@@ -452,3 +467,397 @@ def test_names_and_numbers_are_read_as_the_evidence_writes_them(merged: MergeRes
         "number 35 in sentence 1 is not written in the evidence it cites",
         "name F in sentence 1 is not written in the evidence it cites",
     ]
+
+
+# --- what the deterministic composer writes -----------------------------------------------------
+
+
+@dataclass
+class Records:
+    """Merged records as composition reads them (the merge stage's result, or made by hand)."""
+
+    events: list[MergedEvent] = field(default_factory=list)
+    stances: list[MergedStance] = field(default_factory=list)
+
+
+def doc(sid: str, outlet: str, published: dt.date, text: str) -> Document:
+    made = document(sid, text, outlet)
+    return made.model_copy(
+        update={"source": made.source.model_copy(update={"published": published})}
+    )
+
+
+def merged_event(
+    rid: str, quotes: list[tuple[Document, str]], summary: str, **fields: Any
+) -> MergedEvent:
+    evidence = [ev(d, q) for d, q in quotes]
+    source_ids = sorted({d.id for d, _ in quotes})
+    base: dict[str, Any] = {
+        "id": rid,
+        "type": "SANCTION",
+        "summary": summary,
+        "actors": [US],
+        "targets": [NK],
+        "date": DAY,
+        "date_text": None,
+        "date_precision": "day",
+        "location": None,
+        "quantities": [],
+        "factuality": "asserted",
+        "evidence": evidence,
+        "confidence": 0.9,
+        "source_id": source_ids[0],
+        "members": [rid],
+        "source_ids": source_ids,
+        "corroboration": len(source_ids),
+        "conflicts": [],
+        "updates": [],
+    }
+    base.update(fields)
+    return MergedEvent.model_validate(base)
+
+
+def all_sentences(items: list[Any]) -> list[tuple[str, list[str], Any]]:
+    return [
+        (text, cited, item)
+        for item in items
+        for text, cited in zip(item.sentences, item.sentence_citations, strict=True)
+    ]
+
+
+def assert_checked(items: list[Any], records: Records, docs: list[Document]) -> None:
+    """Every item passes the checks made on the model's items; a headline that is the label of
+    days (a timeline day, the days a position changed between) is not a sentence."""
+    by_id = {r.id: r for r in (*records.events, *records.stances)}
+    for briefing_item in items:
+        checked = as_compose_item(briefing_item)
+        if briefing_item.section == "timeline" or "position changed" in briefing_item.headline:
+            checked = checked.model_copy(update={"headline": ""})
+        assert check_item(checked, by_id, sources=sources(docs)) == [], briefing_item
+
+
+def test_no_sentence_states_a_disputed_count_as_fact(
+    merged: MergeResult, documents: list[Document]
+) -> None:
+    items = compose_deterministic(merged, sources(documents), date=DAY)
+    sanction_id, _, _ = ids(merged)
+    told = []
+    for text, cited, item in all_sentences(items):
+        if sanction_id not in cited:
+            continue
+        if text.startswith("Outlets disagree") or " writes “" in text:
+            told.append(text)  # the disagreement itself, each count beside its outlet
+            continue
+        assert not {v for _, v in numbers_in(text)} & {5.0, 6.0}, text
+        assert not {v for _, v in numbers_in(item.headline)} & {5.0, 6.0}, item.headline
+    assert told == [
+        "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap).",
+        "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap).",
+        "VOA writes “five North Koreans”; Yonhap writes “six North Koreans”.",
+    ]
+    # The summary said "five": every section words the event without the count.
+    worded = "The United States sanctioned North Koreans over weapons programs."
+    for section in ("top", "disagreements", "timeline"):
+        [first] = [i for i in items if i.section == section and sanction_id in i.citations]
+        assert first.sentences[0] == worded, section
+    assert items[0].headline == worded.rstrip(".")
+
+
+def test_outlets_disagreeing_on_the_day_are_each_shown_their_own_day() -> None:
+    meridian = doc(
+        "src-mw",
+        "Meridian Wire",
+        dt.date(2022, 1, 13),
+        "The United States on Wednesday imposed sanctions on five North Koreans.",
+    )
+    harbor = doc(
+        "src-hp",
+        "The Harbor Post",
+        dt.date(2022, 1, 12),
+        "The U.S. Treasury Department on January 11 designated five North Koreans.",
+    )
+    event = merged_event(
+        "me-dates",
+        [
+            (meridian, "The United States on Wednesday imposed sanctions on five North Koreans"),
+            (harbor, "The U.S. Treasury Department on January 11 designated five North Koreans"),
+        ],
+        "The United States imposed sanctions on five North Koreans on Wednesday.",
+        date=dt.date(2022, 1, 12),
+        date_text="on Wednesday",
+        conflicts=[
+            Conflict(
+                field="date",
+                values=[
+                    ConflictValue(value="2022-01-12", source_ids=["src-mw"]),
+                    ConflictValue(value="2022-01-11", source_ids=["src-hp"]),
+                ],
+            )
+        ],
+    )
+    records = Records(events=[event])
+    docs = [meridian, harbor]
+    items = compose_deterministic(records, sources(docs), date=DAY)
+    assert_checked(items, records, docs)
+
+    top = items[0]
+    assert top.headline == "The United States imposed sanctions on five North Koreans"
+    assert top.sentences[:2] == [
+        "The United States imposed sanctions on five North Koreans.",
+        "Outlets disagree on the date: Wednesday (Meridian Wire), January 11 (The Harbor Post).",
+    ]
+    assert not any("It happened" in s for s in top.sentences)
+    # In the timeline the event stands under each outlet's day, as that outlet's.
+    timeline = {i.headline: i.sentences for i in items if i.section == "timeline"}
+    assert timeline == {
+        "11 January 2022": [
+            "The United States imposed sanctions on five North Koreans "
+            "(The Harbor Post dates it to this day)."
+        ],
+        "12 January 2022": [
+            "The United States imposed sanctions on five North Koreans "
+            "(Meridian Wire dates it to this day)."
+        ],
+    }
+
+
+def test_updates_and_the_event_read_as_sentences_with_the_days_the_articles_give() -> None:
+    tribune = doc(
+        "src-ht",
+        "Harbour Tribune",
+        dt.date(2025, 3, 10),
+        "DURBAN — Dockworkers at Durban went on strike on Monday. By Monday evening 12 ships "
+        "were waiting at anchor outside the harbour.",
+    )
+    wire = doc(
+        "src-sw",
+        "Southern Wire",
+        dt.date(2025, 3, 11),
+        "DURBAN — The strike at Durban entered its second day on Tuesday, and 19 ships were "
+        "waiting at anchor.",
+    )
+    workers = Actor(
+        name="Dockworkers", canonical="Durban dockworkers", country="ZAF", kind="civil_society"
+    )
+    port = Actor(name="the port", canonical="Transnet", country="ZAF", kind="business")
+    strike = merged_event(
+        "me-strike",
+        [
+            (tribune, "Dockworkers at Durban went on strike on Monday"),
+            (tribune, "By Monday evening 12 ships were waiting at anchor"),
+            (wire, "The strike at Durban entered its second day on Tuesday, and 19 ships"),
+        ],
+        "Durban dockworkers walked off the job.",
+        type="PROTEST",
+        actors=[workers],
+        targets=[port],
+        date=dt.date(2025, 3, 10),
+        date_text="on Monday",
+        location="Durban",
+        ongoing=True,
+        updates=[
+            Update(
+                field="quantities.ships waiting",
+                values=[
+                    UpdateValue(
+                        value=12, date=dt.date(2025, 3, 10), source_ids=["src-ht"], text="12 ships"
+                    ),
+                    UpdateValue(
+                        value=19, date=dt.date(2025, 3, 11), source_ids=["src-sw"], text="19 ships"
+                    ),
+                ],
+            )
+        ],
+    )
+    records = Records(events=[strike])
+    docs = [tribune, wire]
+    items = compose_deterministic(records, sources(docs), date=DAY)
+    assert_checked(items, records, docs)
+    assert items[0].sentences == [
+        "Durban dockworkers walked off the job.",
+        "The number of ships waiting rose from 12 ships on Monday (Harbour Tribune) to 19 ships "
+        "on Tuesday (Southern Wire).",
+        "Durban dockworkers was the actor, and Transnet the target.",
+        "It began on Monday.",
+        "Harbour Tribune and Southern Wire reported it.",
+    ]
+    for text, _, _ in all_sentences(items):
+        assert not any(word in text for word in ("Actors:", "targets:", "when:", "place:"))
+
+
+def test_headlines_are_whole_and_clauses_go_only_when_their_evidence_is_missing() -> None:
+    ledger = doc(
+        "src-cl",
+        "Continental Ledger",
+        dt.date(2022, 1, 15),
+        "Hours later, on Friday, the North fired two short-range ballistic missiles from a "
+        "railway car. At a meeting, leader Kim Jong-un ordered officials to review "
+        "trust-building measures with Washington and consider restarting suspended activities.",
+    )
+    north = Actor(name="the North", canonical="North Korea", country="PRK", kind="government")
+    kim = Actor(name="Kim Jong-un", canonical="Kim Jong-un", country="PRK", kind="person")
+    washington = Actor(
+        name="Washington", canonical="United States", country="USA", kind="government"
+    )
+    launch = merged_event(
+        "me-launch",
+        [
+            (
+                ledger,
+                "on Friday, the North fired two short-range ballistic missiles from a railway car",
+            )
+        ],
+        # "third" is in no quote: the clause that says it goes, the rest stays whole.
+        "North Korea fired two short-range ballistic missiles from a railway car, its third "
+        "launch this month.",
+        type="MOBILIZE",
+        actors=[north],
+        targets=[],
+        date=dt.date(2022, 1, 14),
+        date_text="on Friday",
+    )
+    review = merged_event(
+        "me-review",
+        [
+            (
+                ledger,
+                "leader Kim Jong-un ordered officials to review trust-building measures with "
+                "Washington and consider restarting suspended activities",
+            )
+        ],
+        "Kim Jong-un ordered officials to review trust-building measures with Washington and "
+        "consider restarting suspended activities.",
+        type="THREATEN",
+        actors=[kim],
+        targets=[washington],
+    )
+    records = Records(events=[launch, review])
+    docs = [ledger]
+    items = compose_deterministic(records, sources(docs), date=DAY)
+    assert_checked(items, records, docs)
+    headlines = {i.citations[0]: i.headline for i in items if i.section == "top"}
+    assert headlines == {
+        "me-launch": "North Korea fired two short-range ballistic missiles from a railway car",
+        "me-review": review.summary.rstrip("."),  # 121 characters, and no clause to cut at
+    }
+    launch_item = next(i for i in items if i.citations == ["me-launch"])
+    assert launch_item.sentences == [
+        "North Korea fired two short-range ballistic missiles from a railway car.",
+        "It happened on Friday.",
+        "Continental Ledger reported it.",
+    ]
+
+
+def stance(
+    rid: str, d: Document, quote: str, holder: Actor, polarity: str, day: dt.date, **fields: Any
+) -> StanceRecord:
+    base: dict[str, Any] = {
+        "id": rid,
+        "holder": holder,
+        "topic": "the port authority's pay offer",
+        "target": "the pay offer",
+        "polarity": polarity,
+        "quote_type": "direct",
+        "claim": "A position on the pay offer.",
+        "evidence": [ev(d, quote)],
+        "date": day,
+        "source_id": d.id,
+    }
+    base.update(fields)
+    return StanceRecord.model_validate(base)
+
+
+def test_who_said_what_keeps_bodies_apart_and_shows_two_sides_and_changes() -> None:
+    monday, wednesday = dt.date(2025, 3, 10), dt.date(2025, 3, 12)
+    tribune = doc(
+        "src-ht",
+        "Harbour Tribune",
+        monday,
+        "DURBAN — The union said it does not support the port authority's pay offer. South "
+        "Africa's Transport Ministry said it welcomed the new port tariffs. South Africa's "
+        "Labour Ministry said the offer was too low but welcomed it as a start.",
+    )
+    wire = doc(
+        "src-sw",
+        "Southern Wire",
+        wednesday,
+        "DURBAN — The union said it supports the port authority's pay offer.",
+    )
+    union = Actor(
+        name="the union", canonical="Dock Workers Union", country="ZAF", kind="civil_society"
+    )
+
+    def ministry(name: str) -> Actor:
+        return Actor(name=name, canonical="South Africa", country="ZAF", kind="government")
+
+    transport = ministry("South Africa's Transport Ministry")
+    labour = ministry("South Africa's Labour Ministry")
+    stances = [
+        stance("st-no", tribune, "it does not support the port authority's pay offer", union,
+               "against", monday),
+        stance("st-yes", wire, "it supports the port authority's pay offer", union, "favor",
+               wednesday),
+        stance("st-transport", tribune, "it welcomed the new port tariffs", transport, "favor",
+               monday, topic="the new port tariffs", target="the new port tariffs"),
+        stance("st-labour-low", tribune, "the offer was too low", labour, "against", monday),
+        stance("st-labour-ok", tribune, "welcomed it as a start", labour, "favor", monday),
+    ]  # fmt: skip
+    docs = [tribune, wire]
+    merged = merge_records([], stances, docs)
+    records = Records(stances=merged.stances)
+    items = compose_deterministic(records, sources(docs), date=DAY)
+    assert all(i.section == "stances" for i in items)
+    assert_checked(items, records, docs)
+    by_headline = {i.headline: i for i in items}
+    assert set(by_headline) == {
+        "The Dock Workers Union (South Africa): position changed, 10 to 12 March 2025",
+        "South Africa's Labour Ministry",
+        "South Africa's Transport Ministry",
+    }
+    change = by_headline[
+        "The Dock Workers Union (South Africa): position changed, 10 to 12 March 2025"
+    ]
+    assert change.sentences == [
+        "The Dock Workers Union opposed the pay offer and later supported it: “it does not support "
+        "the port authority's pay offer” (Harbour Tribune), then “it supports the port "
+        "authority's pay offer” (Southern Wire)."
+    ]
+    assert len(change.sentence_citations[0]) == 2
+    labour = by_headline["South Africa's Labour Ministry"]
+    assert labour.sentences == [
+        "South Africa's Labour Ministry is reported on both sides of the pay offer: opposing "
+        "it, “the offer was too low” (Harbour Tribune) and supporting it, “welcomed it as a "
+        "start” (Harbour Tribune)."
+    ]
+    transport = by_headline["South Africa's Transport Ministry"]
+    assert transport.sentences == [
+        "South Africa's Transport Ministry supports the new port tariffs: “it welcomed the new "
+        "port tariffs”."
+    ]
+    # One wording of a position throughout.
+    for text, _, _ in all_sentences(items):
+        assert not any(w in text for w in ("in favour", "is against", "(against)", "(favor)"))
+
+
+def test_the_request_bounds_the_reply_by_the_items_asked_for(
+    merged: MergeResult, documents: list[Document]
+) -> None:
+    request = build_compose_request(merged, sources(documents), model="m", date=DAY, title="B")
+    assert request.max_tokens == compose_max_tokens(TOP_ITEMS)
+    assert compose_max_tokens(1) < compose_max_tokens(TOP_ITEMS) < 4 * TOP_ITEMS * 300
+    assert compose_max_tokens(TOP_ITEMS) >= TOP_ITEMS * 200  # room for items of a few sentences
+
+
+async def test_the_token_bound_reaches_the_server_and_a_cut_reply_falls_back(
+    merged: MergeResult, documents: list[Document], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-compose")
+    with FakeOpenAIServer(replies=[FakeReply.truncated()]) as server:
+        client = OpenAIClient(endpoint=Endpoint(base_url=server.base_url), max_retries=0)
+        runner = LLMRunner(client, model="test-model", max_repairs=0)
+        result = await run(merged, documents, runner)
+    [received] = server.requests
+    assert received.body["max_tokens"] == compose_max_tokens(TOP_ITEMS)
+    # A server that runs on to the bound gives a cut reply: the briefing is still written.
+    assert result.composer == "deterministic"
+    assert "composition by the model failed" in result.notes[0]

@@ -28,6 +28,11 @@ from briefer.models import (
 from briefer.render import format_from_path, render, render_html, render_json, render_markdown
 
 SCRIPT = "<script>alert(1)</script>"
+# The page's own anchors: sections, items, citations, their marks and the sources.
+IN_PAGE_LINK = (
+    r"#(?:section-[a-z]+|item-\d+|citation-\d+|cite-\d+-\d+|source-s\d+"
+    r"|citations|sources|notes|excluded)"
+)
 IMG = "<img src=x onerror=alert(1)>"
 DAY = dt.date(2022, 1, 12)
 US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
@@ -153,25 +158,60 @@ def test_markdown_citations_resolve_to_outlet_title_link_and_quote() -> None:
     assert [int(n) for n in entries] == first_seen
 
     event = briefing.events[0]
-    assert "1. The United States sanctioned five North Koreans" in citations
-    assert (
-        "**VOA** · *US Proposes More UN Sanctions* · <https://www.voanews.com/a/sanctions.html>"
-        in citations
+    assert "1. #### Citation 1\n   The United States sanctioned North Koreans over weapons" in (
+        citations
     )
-    assert "> designating five North Koreans" in citations
-    assert "> slapped fresh sanctions on six North Koreans" in citations
-    assert "`/articles/src-yonhap.txt`" in citations  # a path is shown, not linked
+    assert "   - **VOA** (S1): “designating five North Koreans”" in citations
+    assert "   - **Yonhap** (S2): “slapped fresh sanctions on six North Koreans" in citations
     assert len(event.evidence) == 2
+    # Each source is described once, under its label.
+    assert (
+        "- **S1** · **VOA** · *US Proposes More UN Sanctions* · 12 January 2022 · "
+        "<https://www.voanews.com/a/sanctions.html>"
+    ) in rest
+    assert "`/articles/src-yonhap.txt`" in rest  # a path is shown, not linked
 
     headings = ["# Daily briefing, 12 January 2022", "## Top developments", "## Timeline"]
     headings += ["## Where sources disagree", "## Who said what", "## Notes"]
     for heading in headings:
         assert heading in body
-    assert "**12 January 2022** · 2 documents · 1 event · 1 conflict · 1 stance" in body
-    assert "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap).[1]" in body
+    assert (
+        "**Sources published on 12 January 2022** · 2 documents · 1 event · 1 conflict · 1 stance"
+    ) in body
+    assert "Outlets disagree on the number of people sanctioned: 5 (VOA), 6 (Yonhap).[" in body
     assert "## Excluded inputs" in rest and "empty.txt: the file is empty" in rest
     assert body.index("## Top developments") < body.index("## Where sources disagree")
     assert body.index("## Who said what") < body.index("## Timeline") < body.index("## Notes")
+
+
+def test_markdown_marks_link_to_their_entries_and_sources_are_described_once() -> None:
+    text = render_markdown(make_briefing())
+    body, after = text.split("## Citations", 1)
+    marks = re.findall(r"\[\[(\d+)\]\]\(#citation-(\d+)\)", body)
+    assert marks and all(shown == target for shown, target in marks)
+    for number in {n for n, _ in marks}:
+        # The heading's id is "citation-N" wherever markdown gives headings ids.
+        assert f"\n{number}. #### Citation {number}\n" in after
+    # No bare number names a source: a source is S1, S2.
+    sources = after.split("## Sources", 1)[1].split("## Excluded inputs")[0]
+    assert re.findall(r"^- \*\*(S\d)\*\*", sources, flags=re.MULTILINE) == ["S1", "S2"]
+    assert not re.search(r"^\d+\. ", sources, flags=re.MULTILINE)
+    for repeated in ("US Proposes More UN Sanctions", "https://www.voanews.com/a/sanctions.html"):
+        assert text.count(repeated) == 1, repeated
+
+
+def test_the_header_gives_the_days_the_sources_cover() -> None:
+    briefing = make_briefing()
+    later = briefing.sources[1].model_copy(update={"published": dt.date(2022, 1, 20)})
+    spread = briefing.model_copy(update={"sources": [briefing.sources[0], later]})
+    assert "**Sources published 12 to 20 January 2022** · 2 documents" in render_markdown(spread)
+    assert "<strong>Sources published 12 to 20 January 2022</strong>" in render_html(spread)
+    undated = later.model_copy(update={"published": None})
+    one = briefing.model_copy(update={"sources": [briefing.sources[0], undated]})
+    assert "**Sources published on 12 January 2022 (1 undated)**" in render_markdown(one)
+    across = later.model_copy(update={"published": dt.date(2021, 12, 30)})
+    years = briefing.model_copy(update={"sources": [briefing.sources[0], across]})
+    assert "Sources published 30 December 2021 to 12 January 2022" in render_markdown(years)
 
 
 def test_markdown_escapes_article_text() -> None:
@@ -225,7 +265,7 @@ def test_html_escapes_article_text_and_links_only_http() -> None:
         assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
         href = attrs.get("href")
         if href is not None:
-            assert re.fullmatch(r"#c\d+|https?://\S+", href), href
+            assert re.fullmatch(IN_PAGE_LINK + r"|https?://\S+", href), href
     assert "javascript:alert(1)" in "".join(parsed.data)  # shown as text, not as a link
     text = "".join(parsed.data)
     assert SCRIPT in text and IMG in text  # the words survive, as text
@@ -243,7 +283,7 @@ def test_html_is_self_contained_and_citations_resolve() -> None:
         parsed.tags
     )
     assert "max-width" in page
-    anchors = {attrs["id"] for _, attrs in parsed.tags if attrs.get("id", "").startswith("c")}
+    anchors = {attrs["id"] for _, attrs in parsed.tags if attrs.get("id")}
     targets = {
         attrs["href"][1:] for _, attrs in parsed.tags if (attrs.get("href") or "")[:1] == "#"
     }
@@ -286,3 +326,47 @@ def test_a_briefing_of_the_previous_schema_still_renders(tmp_path: Path) -> None
     assert all(e.updates == [] for e in briefing.events)
     for fmt in ("markdown", "html", "json"):
         assert render(briefing, fmt)  # type: ignore[arg-type]
+
+
+def test_html_marks_stay_on_the_line_and_lead_both_ways() -> None:
+    page = render_html(make_briefing())
+    parsed = parse(page)
+    assert "<sup" not in page  # a superscript makes its line taller than the others
+    marks = [attrs for tag, attrs in parsed.tags if tag == "a" and attrs.get("class") == "cite"]
+    assert marks
+    ids = [m["id"] for m in marks]
+    assert len(ids) == len(set(ids))
+    for mark in marks:
+        number = re.fullmatch(r"#citation-(\d+)", mark["href"] or "")
+        assert number and (mark["id"] or "").startswith(f"cite-{number.group(1)}-")
+    # Each citation links back to every mark that cites it.
+    citations = page.split('<section id="citations">', 1)[1].split("</section>", 1)[0]
+    back = re.findall(r'<a href="#(cite-\d+-\d+)"', citations)
+    assert sorted(back) == sorted(ids)
+    # A mark is kept with the word before it, so it never starts a line alone.
+    assert '<span class="nw">programs.<a class="cite" id="cite-1-1" href="#citation-1">[1]</a>' in (
+        page
+    )
+    assert ".nw { white-space: nowrap; }" in page
+    # A table of contents leads to each section present, the top items, citations, sources.
+    toc = page.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    hrefs = re.findall(r'href="#([^"]+)"', toc)
+    assert hrefs[:2] == ["section-top", "item-1"]
+    assert {"section-disagreements", "section-stances", "section-timeline"} <= set(hrefs)
+    assert hrefs[-4:] == ["notes", "citations", "sources", "excluded"]
+    # Links and text have colours of their own in dark mode.
+    assert "@media (prefers-color-scheme: dark)" in page and "--link:" in page
+
+
+def test_who_said_what_reads_as_one_sentence_per_holder() -> None:
+    briefing = make_briefing()
+    [stance] = [i for i in briefing.items if i.section == "stances"]
+    assert stance.headline == "The United States"
+    assert stance.sentences[0].startswith("The United States supports")
+    text = render_markdown(briefing)
+    section = text.split("## Who said what", 1)[1].split("\n## ", 1)[0]
+    # The holder leads its sentence in bold, once; no heading per holder.
+    assert "\n**The United States** supports" in section
+    assert "###" not in section and "The United States supports" not in section
+    page = render_html(briefing)
+    assert "<strong>The United States</strong> supports" in page
