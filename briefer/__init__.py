@@ -22,6 +22,7 @@ from briefer.errors import (
     InvalidReplyError,
     LLMError,
     LLMTimeoutError,
+    NoRepliesError,
     OutputError,
     RateLimitError,
     RefusalError,
@@ -55,7 +56,15 @@ from briefer.models import (
     StanceRecord,
 )
 from briefer.output import write_output
-from briefer.pipeline import BriefOptions, ExtractOutcome, abrief, aextract, brief, extract
+from briefer.pipeline import (
+    BriefOptions,
+    ExtractOutcome,
+    abrief,
+    aextract,
+    brief,
+    extract,
+    nothing_usable,
+)
 from briefer.render import render
 
 __version__ = "0.1.0"
@@ -88,6 +97,7 @@ __all__ = [
     "LLMTimeoutError",
     "MergedEvent",
     "MergedStance",
+    "NoRepliesError",
     "OutputError",
     "RateLimitError",
     "RecordingClient",
@@ -107,6 +117,7 @@ __all__ = [
     "extract",
     "load_settings",
     "load_sources",
+    "nothing_usable",
     "render",
     "write_output",
 ]

@@ -1,75 +1,218 @@
 """The ``briefer`` command: parse options, call the library, print. Decisions live in the library.
 
-stdout carries only the result (briefing, records, schema, estimate); progress, warnings and the
-summary go to stderr. Exit codes: 0 ok, 1 error, 2 usage, 3 partial result (inputs excluded),
-130 interrupted.
+stdout carries only the result (briefing, records, schema, estimate, settings); progress,
+warnings and the summary go to stderr. Exit codes: 0 ok, 1 error (nothing usable), 2 usage or
+configuration, 3 partial result (inputs excluded, a call failed), 130 interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import logging
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
 
 import briefer
-from briefer.config import Settings, build_client, load_settings
-from briefer.errors import BrieferError, ConfigError
+from briefer.config import Settings, build_client, config_path, resolve_settings
+from briefer.errors import BrieferError, BudgetExceededError, ConfigError, NoRepliesError
 from briefer.llm.base import LLMClient, LLMRequest
-from briefer.models import Briefing, Excluded
+from briefer.models import Briefing, Excluded, Stats, Usage
 from briefer.output import write_output
-from briefer.pipeline import BriefOptions
+from briefer.pipeline import BriefOptions, nothing_usable
+
+_DEFAULTS = Settings()
+_CONFIG_NOTE = (
+    "Settings come from defaults < the config file ($BRIEFER_CONFIG, else "
+    "<user config dir>/briefer/config.toml) < BRIEFER_* variables < these flags; "
+    "`briefer settings` shows each one and where it came from. The API key is read from "
+    "$OPENAI_API_KEY (setting api_key_env) unless --api-key gives it."
+)
 
 app = typer.Typer(
     name="briefer",
-    help="Turn a day's news articles into a sourced daily briefing.",
+    help="Turn a day's news articles into a sourced daily briefing.\n\n" + _CONFIG_NOTE,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # a traceback must never print a key
     add_completion=False,
+    rich_markup_mode=None,  # plain help: names and metavars, no type annotations
 )
 
 Format = Literal["markdown", "json", "html"]
+R = TypeVar("R")
 
-SourcesArg = Annotated[
-    list[str],
-    typer.Argument(help="Files, folders, http(s) URLs, or - for stdin.", show_default=False),
+
+def _at_least(minimum: float) -> Any:
+    """A typer callback refusing values below ``minimum``, with the option's name."""
+
+    def check(ctx: typer.Context, param: typer.CallbackParam, value: float | None) -> Any:
+        if value is not None and value < minimum:
+            raise typer.BadParameter(f"must be at least {minimum:g}, not {value:g}")
+        return value
+
+    return check
+
+
+SourcesArg = Annotated[list[str], typer.Argument(metavar="SOURCE", hidden=True, show_default=False)]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", metavar="MODEL", help=f"Model to call. [default: {_DEFAULTS.model}]"
+    ),
 ]
-ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model name.")]
 BaseUrlOpt = Annotated[
-    str | None, typer.Option("--base-url", help="OpenAI-compatible server (Ollama, vLLM...).")
+    str | None,
+    typer.Option(
+        "--base-url",
+        metavar="URL",
+        help="An OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama, vLLM or "
+        "llama.cpp. [default: OpenAI's API]",
+    ),
+]
+ApiKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-key",
+        metavar="KEY",
+        help="The API key itself. [default: read from $OPENAI_API_KEY; a server on this "
+        "machine or a private network needs none]",
+    ),
+]
+TimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--timeout",
+        metavar="SECONDS",
+        callback=_at_least(0.001),
+        help=f"How long to wait for each model reply. [default: {_DEFAULTS.timeout:g}]",
+    ),
 ]
 ReplayOpt = Annotated[
-    Path | None, typer.Option("--replay", help="Answer only from recordings in DIR; no network.")
+    Path | None,
+    typer.Option(
+        "--replay",
+        metavar="DIR",
+        help="Answer only from the recordings in DIR: no network, no key.",
+    ),
 ]
 RecordOpt = Annotated[
-    Path | None, typer.Option("--record", help="Call the model and save every reply in DIR.")
+    Path | None,
+    typer.Option(
+        "--record",
+        metavar="DIR",
+        help="Save every reply the run uses in DIR (from the model or the cache), to replay later.",
+    ),
 ]
-NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option("--no-cache", metavar="", help="Do not read or write the cache of replies."),
+]
 ConcurrencyOpt = Annotated[
-    int | None, typer.Option("--concurrency", "-j", min=1, help="Calls in flight at once.")
+    int | None,
+    typer.Option(
+        "--concurrency",
+        "-j",
+        metavar="N",
+        callback=_at_least(1),
+        help=f"Model calls in flight at once. [default: {_DEFAULTS.concurrency}]",
+    ),
 ]
 MaxCostOpt = Annotated[
-    float | None, typer.Option("--max-cost", min=0, help="Stop before spending more (USD).")
+    float | None,
+    typer.Option(
+        "--max-cost",
+        metavar="USD",
+        callback=_at_least(0),
+        help="Do not start a call that could take the spend past USD; cached and replayed "
+        "replies are free.",
+    ),
 ]
 AllowPrivateOpt = Annotated[
-    bool, typer.Option("--allow-private", help="Allow URLs on loopback or private addresses.")
+    bool,
+    typer.Option(
+        "--allow-private", metavar="", help="Allow URLs on loopback or private addresses."
+    ),
 ]
 MaxBytesOpt = Annotated[
-    int, typer.Option("--max-bytes", min=1, help="Largest URL body to download, in bytes.")
+    int,
+    typer.Option(
+        "--max-bytes",
+        metavar="BYTES",
+        callback=_at_least(1),
+        help="Largest URL body to download. [default: 5 MiB]",
+        show_default=False,
+    ),
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", metavar="", help="No progress or summary (warnings still show)."),
+]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose", "-v", metavar="", help="Say what is called, each retry and each wait."
+    ),
+]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write here (atomically) instead of stdout.")
+    Path | None,
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Write here (atomically) instead of stdout."
+    ),
+]
+FormatOpt = Annotated[
+    Format | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="FORMAT",
+        help="markdown, json or html. [default: from the extension of -o, else markdown]",
+    ),
+]
+KeepUngroundedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--keep-ungrounded",
+        metavar="",
+        help="Also keep records none of whose quotes is in the article, marked unverified "
+        "wherever they appear; records resting on text addressed to a model are never kept.",
+    ),
 ]
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Seconds between progress lines when stderr is not a terminal (a log, CI).
+PROGRESS_INTERVAL = 5.0
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"briefer {briefer.__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            is_eager=True,
+            callback=_version,
+            help="Print briefer's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Turn a day's news articles into a sourced daily briefing."""
 
 
 def _fail(exc: BrieferError) -> typer.Exit:
@@ -77,50 +220,150 @@ def _fail(exc: BrieferError) -> typer.Exit:
     return typer.Exit(exc.exit_code)
 
 
-class StderrProgress:
-    """A rich progress bar on stderr, drawn only for a terminal."""
+def _what(request: LLMRequest) -> str:
+    ctx = request.context
+    return ctx.stage + (f" of {ctx.chunk_id or ctx.source_id}" if ctx.source_id else "")
 
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled and err.is_terminal
-        self._progress: object | None = None
-        self._task: object | None = None
+
+class StderrProgress:
+    """Progress of the model calls on stderr, counted as they finish.
+
+    On a terminal, a bar with the calls done, failed and an estimate of the time left; otherwise
+    (a log, CI) a line every ``PROGRESS_INTERVAL`` seconds, so a run waiting on a server that
+    never answers is never silent. Retries and their waits are said as they happen; with
+    ``verbose``, so is every call.
+    """
+
+    def __init__(self, *, enabled: bool, verbose: bool = False) -> None:
+        self.enabled = enabled
+        self.verbose = verbose
+        self.expected = 0
+        self.done = 0
+        self.failed = 0
+        self.in_flight = 0
+        self._started = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
 
     def __enter__(self) -> StderrProgress:
-        if self.enabled:
-            from rich.progress import Progress
+        self._started = time.monotonic()
+        if not self.enabled:
+            return self
+        if err.is_terminal:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            progress = Progress(
-                TextColumn("[progress.description]{task.description}"),
+            self._bar = Progress(
+                TextColumn("{task.description}"),
                 BarColumn(),
                 MofNCompleteColumn(),
+                TextColumn("calls"),
                 TimeElapsedColumn(),
+                TextColumn("left"),
+                TimeRemainingColumn(),
                 console=err,
                 transient=True,
             )
-            progress.start()
-            self._progress = progress
-            self._task = progress.add_task("model calls", total=None)
+            self._bar.start()
+            self._task = self._bar.add_task("model calls", total=None)
+        else:
+            self._ticker = threading.Thread(target=self._tick, name="briefer-progress", daemon=True)
+            self._ticker.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()  # type: ignore[attr-defined]
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join()
+        if self._bar is not None:
+            self._bar.stop()
+
+    def line(self) -> str:
+        """What the run is doing, in one line: calls done of expected, failed, time, ETA."""
+        elapsed = time.monotonic() - self._started
+        total = max(self.expected, self.done + self.in_flight)
+        parts = [f"{self.done} of {total} model calls done"]
+        if self.in_flight:
+            parts.append(f"{self.in_flight} in flight")
+        if self.failed:
+            parts.append(f"{self.failed} failed")
+        text = ", ".join(parts) + f"; {elapsed:.0f} s"
+        if self.done and total > self.done:
+            text += f", about {elapsed / self.done * (total - self.done):.0f} s left"
+        return text
+
+    def _tick(self) -> None:
+        while not self._stop.wait(PROGRESS_INTERVAL):
+            err.print(f"briefer: {self.line()}", markup=False)
+
+    def say(self, text: str) -> None:
+        if self.enabled or self.verbose:
+            err.print(f"briefer: {text}", markup=False)
+
+    def _redraw(self, description: str | None = None) -> None:
+        if self._bar is not None:
+            total = max(self.expected, self.done + self.in_flight)
+            update: dict[str, Any] = {"total": total or None, "completed": self.done}
+            if description is not None:
+                update["description"] = description
+            self._bar.update(self._task, **update)
 
     def expect(self, calls: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, total=calls)  # type: ignore[attr-defined]
+        self.expected = calls
+        self._redraw()
 
     def call_started(self, request: LLMRequest) -> None:
-        if self._progress is not None:
-            self._progress.update(  # type: ignore[attr-defined]
-                self._task, advance=1, description=f"{request.context.stage}"
-            )
+        self.in_flight += 1
+        if self.verbose:
+            self.say(f"calling {request.model} for {_what(request)}")
+        self._redraw(request.context.stage)
+
+    def call_retrying(self, request: LLMRequest, reason: str, delay: float) -> None:
+        self.say(f"{_what(request)}: {reason or 'the call failed'}; retrying in {delay:.1f} s")
+
+    def call_finished(self, request: LLMRequest, error: BaseException | None) -> None:
+        self.in_flight -= 1
+        self.done += 1
+        self.failed += error is not None
+        if self.verbose:
+            outcome = "ok" if error is None else f"failed: {str(error).splitlines()[0]}"
+            self.say(f"{_what(request)}: {outcome}")
+        self._redraw()
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(verbose: bool) -> Iterator[None]:
+    """With ``--verbose``, briefer's log (which server, fallbacks, retries) on stderr."""
+    if not verbose:
+        yield
+        return
+    logger = logging.getLogger("briefer")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("briefer: %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
 
 
 def _settings(
     model: str | None,
     *,
     base_url: str | None = None,
+    api_key: str | None = None,
+    timeout: float | None = None,
     replay: Path | None = None,
     record: Path | None = None,
     no_cache: bool = False,
@@ -132,15 +375,17 @@ def _settings(
         raise ConfigError("--replay and --record cannot be used together")
     if replay is not None and not replay.is_dir():
         raise ConfigError(f"--replay {replay}: no such directory of recordings")
-    return load_settings(
+    return resolve_settings(
         model=model,
         base_url=base_url,
+        api_key=api_key,
+        timeout=timeout,
         replay_dir=replay,
         record_dir=record,
         cache=False if no_cache else None,
         concurrency=concurrency,
         max_cost=max_cost,
-    )
+    )[0]
 
 
 def _options(
@@ -164,9 +409,19 @@ def _options(
     )
 
 
+def _skipped(item: Excluded) -> bool:
+    """A file in a folder that is not an article: noted, not a partial result."""
+    return item.skipped
+
+
 def _report_excluded(excluded: list[Excluded]) -> None:
     for item in excluded:
-        err.print(f"[yellow]excluded:[/] {escape(item.input)}: {escape(item.reason)}", markup=True)
+        label = "skipped" if _skipped(item) else "excluded"
+        err.print(f"[yellow]{label}:[/] {escape(item.input)}: {escape(item.reason)}", markup=True)
+
+
+def _partial(excluded: list[Excluded]) -> bool:
+    return any(not _skipped(item) for item in excluded)
 
 
 def _saved_in(client: LLMClient | None) -> str:
@@ -177,6 +432,7 @@ def _saved_in(client: LLMClient | None) -> str:
     while isinstance(client, (CachingClient, RecordingClient)):
         places.append(str(client.store.directory))
         client = client.inner
+    places.reverse()  # the cache first: it is what the same command goes on from
     if not places:
         return "no reply was saved (no cache, no recording)"
     return (
@@ -185,13 +441,56 @@ def _saved_in(client: LLMClient | None) -> str:
     )
 
 
+def _describe(client: LLMClient) -> str:
+    """The client stack in words, for ``--verbose``: where calls go and what keeps replies."""
+    parts = []
+    while True:
+        store = getattr(client, "store", None)
+        endpoint = getattr(client, "endpoint", None)
+        name = type(client).__name__
+        if name == "RecordingClient" and store is not None:
+            parts.append(f"recording every reply in {store.directory}")
+        elif name == "CachingClient" and store is not None:
+            parts.append(f"cache in {store.directory}")
+        elif name == "ReplayClient" and store is not None:
+            parts.append(f"replaying from {store.directory} (no network)")
+        elif endpoint is not None:
+            parts.append(f"calling {getattr(endpoint, 'name', endpoint)}")
+        else:
+            parts.append(f"calling {name}")
+        inner = getattr(client, "inner", None)
+        if inner is None:
+            return "; ".join(parts)
+        client = inner
+
+
+def _calls(usage: Usage) -> str:
+    """The calls of a run, honestly: answered (from where), failed, retried."""
+    text = f"{usage.calls} calls"
+    extra = []
+    if usage.cached_calls:
+        extra.append(f"{usage.cached_calls} from recordings/cache")
+    if usage.failed:
+        extra.append(f"{usage.failed} failed")
+    if usage.retries:
+        extra.append(f"{usage.retries} retries")
+    if extra:
+        text += f" ({', '.join(extra)})"
+    return text
+
+
+def _records(stats: Stats) -> str:
+    if not stats.records:
+        return "no records"
+    return f"{stats.records} records ({stats.grounded_share:.0%} grounded)"
+
+
 def _summary(briefing: Briefing, seconds: float) -> str:
     s, u = briefing.stats, briefing.usage
-    cached = f", {u.cached_calls} from recordings/cache" if u.cached_calls else ""
     return (
-        f"{s.documents} documents, {s.records} records ({s.grounded_share:.0%} grounded), "
+        f"{s.documents} documents, {_records(s)}, "
         f"{len(briefing.events)} events, {len(briefing.stances)} stances; "
-        f"{u.calls} calls{cached}, {u.prompt_tokens + u.completion_tokens:,} tokens, "
+        f"{_calls(u)}, {u.prompt_tokens + u.completion_tokens:,} tokens, "
         f"${u.cost_usd:.4f}, {seconds:.1f} s; composed by "
         + ("the model" if briefing.composer == "llm" else "the deterministic composer")
     )
@@ -212,25 +511,74 @@ def _format_for(output: Path | None, fmt: Format | None) -> Format:
     return "markdown"
 
 
-@app.command()
+def _run(work: Callable[[StderrProgress], R], *, describe: str, quiet: bool, verbose: bool) -> R:
+    """``work`` with progress on stderr (and briefer's log, with ``--verbose``). A run in
+    which no call was answered ends here: what was left out, then the one-line cause."""
+    with (
+        _logging_to_stderr(verbose),
+        StderrProgress(enabled=not quiet, verbose=verbose) as progress,
+    ):
+        if verbose:
+            progress.say(describe)
+        try:
+            return work(progress)
+        except (NoRepliesError, BudgetExceededError) as exc:
+            _report_excluded(exc.excluded)
+            raise _fail(exc) from None
+
+
+def _refuse_nothing_usable(
+    excluded: list[Excluded],
+    *,
+    documents: int,
+    notes: list[str],
+    stats: Stats,
+    records: int,
+    model: str,
+) -> None:
+    """Say what was left out and noted; raise when the run has nothing to write, so that an
+    empty result never replaces a previous output."""
+    _report_excluded(excluded)
+    if not documents:
+        raise BrieferError("no usable input: every source was excluded")
+    for note in notes:
+        err.print(f"note: {note}", markup=False)
+    problem = nothing_usable(stats, records, model)
+    if problem is not None:
+        raise BrieferError(f"{problem}; nothing was written")
+
+
+@app.command(epilog=_CONFIG_NOTE)
 def brief(
     sources: SourcesArg,
     output: OutputOpt = None,
-    format: Annotated[
-        Format | None, typer.Option("--format", "-f", help="Default: from -o, else markdown.")
-    ] = None,
+    format: FormatOpt = None,
     date: Annotated[
-        dt.datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="Briefing date.")
+        dt.datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="The briefing's date. [default: the newest article's]",
+        ),
     ] = None,
-    title: Annotated[str | None, typer.Option("--title", help="Briefing title.")] = None,
+    title: Annotated[
+        str | None,
+        typer.Option("--title", metavar="TEXT", help="The briefing's title."),
+    ] = None,
     no_compose: Annotated[
-        bool, typer.Option("--no-compose", help="Write with the deterministic composer only.")
+        bool,
+        typer.Option(
+            "--no-compose",
+            metavar="",
+            help="Write with the deterministic composer only: no composition call.",
+        ),
     ] = False,
-    keep_ungrounded: Annotated[
-        bool, typer.Option("--keep-ungrounded", help="Keep records whose quotes are not found.")
-    ] = False,
+    keep_ungrounded: KeepUngroundedOpt = False,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    timeout: TimeoutOpt = None,
     replay: ReplayOpt = None,
     record: RecordOpt = None,
     no_cache: NoCacheOpt = False,
@@ -239,8 +587,9 @@ def brief(
     allow_private: AllowPrivateOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Write a sourced briefing of SOURCES."""
+    """Write a sourced briefing of SOURCE... (files, folders, http(s) URLs, or - for stdin)."""
     started = time.perf_counter()
     client: LLMClient | None = None
     try:
@@ -248,6 +597,8 @@ def brief(
         settings = _settings(
             model,
             base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
             replay=replay,
             record=record,
             no_cache=no_cache,
@@ -264,13 +615,22 @@ def brief(
             compose=not no_compose,
             keep_ungrounded=keep_ungrounded,
         )
-        with StderrProgress(enabled=not quiet) as progress:
-            result = briefer.brief(
+        result = _run(
+            lambda progress: briefer.brief(
                 sources, client=client, options=options, progress=progress, stdin=sys.stdin
-            )
-        _report_excluded(result.excluded)
-        if not result.sources:
-            raise BrieferError("no usable input: every source was excluded")
+            ),
+            describe=f"model {settings.model}; {_describe(client)}",
+            quiet=quiet,
+            verbose=verbose,
+        )
+        _refuse_nothing_usable(
+            result.excluded,
+            documents=len(result.sources),
+            notes=result.notes,
+            stats=result.stats,
+            records=len(result.events) + len(result.stances),
+            model=result.model,
+        )
         write_output(output, briefer.render(result, fmt))
     except BrieferError as exc:
         raise _fail(exc) from None
@@ -279,20 +639,18 @@ def brief(
         raise typer.Exit(130) from None
     if not quiet:
         err.print(_summary(result, time.perf_counter() - started))
-        for note in result.notes:
-            err.print(f"note: {note}", markup=False)
-    raise typer.Exit(3 if result.excluded else 0)
+    raise typer.Exit(3 if _partial(result.excluded) else 0)
 
 
-@app.command()
+@app.command(epilog=_CONFIG_NOTE)
 def extract(
     sources: SourcesArg,
     output: OutputOpt = None,
-    keep_ungrounded: Annotated[
-        bool, typer.Option("--keep-ungrounded", help="Keep records whose quotes are not found.")
-    ] = False,
+    keep_ungrounded: KeepUngroundedOpt = False,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
+    api_key: ApiKeyOpt = None,
+    timeout: TimeoutOpt = None,
     replay: ReplayOpt = None,
     record: RecordOpt = None,
     no_cache: NoCacheOpt = False,
@@ -301,13 +659,16 @@ def extract(
     allow_private: AllowPrivateOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
-    """Extract grounded event and stance records as JSON Lines."""
+    """Extract the grounded event and stance records of SOURCE... as JSON Lines."""
     client: LLMClient | None = None
     try:
         settings = _settings(
             model,
             base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
             replay=replay,
             record=record,
             no_cache=no_cache,
@@ -322,14 +683,23 @@ def extract(
             keep_ungrounded=keep_ungrounded,
             compose=False,
         )
-        with StderrProgress(enabled=not quiet) as progress:
-            outcome = briefer.extract(
+        outcome = _run(
+            lambda progress: briefer.extract(
                 sources, client=client, options=options, progress=progress, stdin=sys.stdin
-            )
-        _report_excluded(outcome.excluded)
-        if not outcome.documents:
-            raise BrieferError("no usable input: every source was excluded")
+            ),
+            describe=f"model {settings.model}; {_describe(client)}",
+            quiet=quiet,
+            verbose=verbose,
+        )
         records = [*outcome.extraction.events, *outcome.extraction.stances]
+        _refuse_nothing_usable(
+            outcome.excluded,
+            documents=len(outcome.documents),
+            notes=outcome.notes,
+            stats=outcome.stats,
+            records=len(records),
+            model=settings.model,
+        )
         write_output(output, "".join(r.model_dump_json() + "\n" for r in records))
     except BrieferError as exc:
         raise _fail(exc) from None
@@ -339,21 +709,25 @@ def extract(
     if not quiet:
         s = outcome.stats
         err.print(
-            f"{s.documents} documents, {s.records} records, {s.records_grounded} grounded, "
-            f"{s.records_dropped} dropped as ungrounded"
+            f"{s.documents} documents, {_records(s)}, {s.records_grounded} grounded, "
+            f"{s.records_dropped} dropped as ungrounded; "
+            f"{_calls(outcome.runner.usage.snapshot())}"
         )
-    raise typer.Exit(3 if outcome.excluded else 0)
+    raise typer.Exit(3 if _partial(outcome.excluded) else 0)
 
 
-@app.command()
+@app.command(epilog=_CONFIG_NOTE)
 def estimate(
     sources: SourcesArg,
     model: ModelOpt = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print one JSON object.")
+    ] = False,
     allow_private: AllowPrivateOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
 ) -> None:
-    """Count tokens, chunks, calls and an approximate cost, without calling a model."""
+    """Count the tokens, chunks and calls a briefing of SOURCE... takes and what it would cost,
+    without calling a model (the same estimate --max-cost reserves with)."""
     from briefer.estimate import estimate as run_estimate
 
     try:
@@ -388,17 +762,22 @@ def estimate(
         )
     if not result.documents:
         raise typer.Exit(1)
-    raise typer.Exit(3 if result.excluded else 0)
+    raise typer.Exit(3 if _partial(result.excluded) else 0)
 
 
 @app.command()
 def schema(
     name: Annotated[
         Literal["event", "stance", "briefing", "extraction", "compose", "recording"],
-        typer.Argument(help="Which schema to print."),
+        typer.Argument(
+            metavar="NAME",
+            help="event, stance, briefing, extraction, compose or recording.",
+            show_default=False,
+        ),
     ],
 ) -> None:
-    """Print a JSON Schema (draft 2020-12) of briefer's records."""
+    """Print the JSON Schema (draft 2020-12) of one of briefer's records: NAME is event,
+    stance, briefing, extraction, compose or recording."""
     from briefer._resources import read_resource
 
     sys.stdout.write(read_resource("schemas", f"{name}.schema.json"))
@@ -406,11 +785,14 @@ def schema(
 
 @app.command()
 def render(
-    briefing_json: Annotated[Path, typer.Argument(help="A briefing written with --format json.")],
+    briefing_json: Annotated[
+        Path, typer.Argument(metavar="BRIEFING.json", hidden=True, show_default=False)
+    ],
     output: OutputOpt = None,
-    format: Annotated[Format | None, typer.Option("--format", "-f")] = None,
+    format: FormatOpt = None,
 ) -> None:
-    """Re-render a JSON briefing as markdown, json or html, with no model call."""
+    """Re-render BRIEFING.json (written with --format json) as markdown, json or html, with no
+    model call."""
     try:
         fmt = _format_for(output, format)
         try:
@@ -425,6 +807,59 @@ def render(
         write_output(output, briefer.render(result, fmt))
     except BrieferError as exc:
         raise _fail(exc) from None
+
+
+def _shown(name: str, value: object) -> str:
+    if name == "cache_dir" and value is None:
+        from briefer.llm.store import default_cache_dir
+
+        return str(default_cache_dir())
+    if value is None:
+        return "(not set)"
+    if name == "prices":
+        return json.dumps(value, sort_keys=True) if value else "(built-in table)"
+    return str(value)
+
+
+@app.command("settings")
+def show_settings(
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="Print one JSON object.")
+    ] = False,
+) -> None:
+    """Show the settings in force and where each came from (default, config file, variable);
+    the API key is never shown, only whether it is set."""
+    import os
+
+    try:
+        settings, origins = resolve_settings()
+    except BrieferError as exc:
+        raise _fail(exc) from None
+    values = settings.model_dump(mode="json", exclude={"api_key"})
+    rows = {name: {"value": values[name], "from": origins.get(name, "default")} for name in values}
+    from briefer.llm.openai import is_local_server
+
+    key_state = "set" if os.environ.get(settings.api_key_env, "").strip() else "not set"
+    needless = key_state == "not set" and is_local_server(settings.base_url)
+    path = config_path()
+    extra = {
+        "config_file": {"value": str(path), "exists": path.is_file()},
+        "api_key": {"value": key_state, "from": settings.api_key_env},
+    }
+    if as_json:
+        sys.stdout.write(json.dumps({"settings": rows, **extra}, indent=2) + "\n")
+        return
+    width = max(len(n) for n in rows)
+    lines = [
+        f"{'config file':<{width}}  {path}" + ("" if path.is_file() else " (none)"),
+        f"{'api key':<{width}}  {key_state} (read from ${settings.api_key_env})"
+        + ("; a server on this machine or a private network needs none" if needless else ""),
+    ]
+    lines += [
+        f"{name:<{width}}  {_shown(name, row['value'])}  [{row['from']}]"
+        for name, row in rows.items()
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -1,10 +1,13 @@
 """Settings, merged from defaults < config file < ``BRIEFER_*`` variables < command-line flags,
 and the client stack they describe (``build_client``).
 
-The config file is TOML at ``BRIEFER_CONFIG``, else ``<user config dir>/briefer/config.toml``;
-its keys are the ``Settings`` field names (``prices`` is a table of ``{input, output,
-cached_input}`` per model). The API key is never a setting: only the name of the variable that
-holds it (``api_key_env``).
+The config file is TOML at ``BRIEFER_CONFIG`` (which must exist when set), else
+``<user config dir>/briefer/config.toml`` (read when it exists); its keys are the ``Settings``
+field names (``prices`` is a table of ``{input, output, cached_input}`` per model). The API key is
+never written in a file: the settings name the variable that holds it (``api_key_env``), and only
+a command-line flag (``--api-key``) can give it directly.
+
+``resolve_settings`` also says where each value came from, for ``briefer settings``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from briefer.errors import ConfigError
 from briefer.llm.base import LLMClient
@@ -29,6 +32,7 @@ __all__ = [
     "build_client",
     "config_path",
     "load_settings",
+    "resolve_settings",
 ]
 
 
@@ -61,6 +65,8 @@ class Settings(BaseModel):
     record_dir: Path | None = None
     replay_dir: Path | None = None
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    # Only from a command-line flag, never from a file or BRIEFER_* variable; never printed.
+    api_key: SecretStr | None = Field(default=None, exclude=True)
 
     def price_table(self) -> dict[str, Price]:
         """The price overrides in the form ``briefer.pricing`` takes."""
@@ -88,6 +94,12 @@ ENV_VARIABLES: dict[str, str] = {
 }
 
 
+# Settings whose flag is not named after them.
+_FLAGS = {"replay_dir": "--replay", "record_dir": "--record", "cache": "--no-cache"}
+
+_FILE_SETTINGS = [name for name in Settings.model_fields if name != "api_key"]
+
+
 def config_path() -> Path:
     configured = os.environ.get("BRIEFER_CONFIG")
     if configured:
@@ -100,14 +112,23 @@ def _from_file(path: Path) -> dict[str, Any]:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
     except FileNotFoundError:
+        if os.environ.get("BRIEFER_CONFIG"):
+            raise ConfigError(
+                f"BRIEFER_CONFIG names {path}, which does not exist; create it or unset "
+                "BRIEFER_CONFIG"
+            ) from None
         return {}
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read the config file {path}: {exc}") from None
-    unknown = sorted(set(data) - set(Settings.model_fields))
+    if "api_key" in data:
+        raise ConfigError(
+            f"{path} holds an API key: remove it, and set api_key_env to the name of the "
+            "environment variable that holds the key"
+        )
+    unknown = sorted(set(data) - set(_FILE_SETTINGS))
     if unknown:
         raise ConfigError(
-            f"unknown setting(s) {', '.join(unknown)} in {path}; "
-            f"known: {', '.join(Settings.model_fields)}"
+            f"unknown setting(s) {', '.join(unknown)} in {path}; known: {', '.join(_FILE_SETTINGS)}"
         )
     return data
 
@@ -138,6 +159,12 @@ def _from_env() -> dict[str, tuple[str, Any]]:
 
 def load_settings(**cli_overrides: Any) -> Settings:
     """Defaults < config file < ``BRIEFER_*`` variables < ``cli_overrides`` (None = not given)."""
+    return resolve_settings(**cli_overrides)[0]
+
+
+def resolve_settings(**cli_overrides: Any) -> tuple[Settings, dict[str, str]]:
+    """``load_settings``, and where each setting that is not a default came from (the config
+    file's path, a variable's name or a flag)."""
     path = config_path()
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -149,9 +176,9 @@ def load_settings(**cli_overrides: Any) -> Settings:
         if name not in Settings.model_fields:
             raise TypeError(f"unknown setting {name!r}")
         if value is not None:
-            merged[name], origin[name] = value, f"--{name.replace('_', '-')}"
+            merged[name], origin[name] = value, _FLAGS.get(name, f"--{name.replace('_', '-')}")
     try:
-        return Settings.model_validate(merged)
+        return Settings.model_validate(merged), origin
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]) if first["loc"] else "?"
@@ -165,9 +192,10 @@ def build_client(settings: Settings) -> LLMClient:
     """The client stack ``settings`` describe.
 
     ``replay_dir``: a ReplayClient alone (no key, no network). Otherwise an OpenAIClient,
-    wrapped in a RecordingClient when ``record_dir`` is set, then in a CachingClient unless
-    ``cache`` is off. The key is read only when a call reaches the OpenAIClient, so a run that
-    is fully cached needs none.
+    wrapped in a CachingClient unless ``cache`` is off, then in a RecordingClient when
+    ``record_dir`` is set: recording is outermost so that it keeps every reply the run used,
+    from the cache or not, and the recordings replay the whole run. The key is read only when a
+    call reaches the OpenAIClient, so a run that is fully cached needs none.
     """
     from briefer.llm.openai import Endpoint, OpenAIClient
     from briefer.llm.recording import CachingClient, RecordingClient
@@ -180,12 +208,13 @@ def build_client(settings: Settings) -> LLMClient:
         api_key_env=settings.api_key_env,
         timeout=settings.timeout,
         strict_schema=settings.strict_schema,
+        api_key=settings.api_key.get_secret_value() if settings.api_key else None,
     )
     client: LLMClient = OpenAIClient(
         endpoint=endpoint, max_retries=settings.max_retries, backoff_base=settings.backoff
     )
-    if settings.record_dir is not None:
-        client = RecordingClient(client, settings.record_dir)
     if settings.cache:
         client = CachingClient(client, settings.cache_dir)
+    if settings.record_dir is not None:
+        client = RecordingClient(client, settings.record_dir)
     return client

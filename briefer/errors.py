@@ -13,13 +13,24 @@
         ├── RefusalError            the model refused; ``refusal`` holds its words
         ├── TruncatedError          ``finish_reason == "length"``: split the input, do not re-ask
         ├── InvalidReplyError       the reply is still invalid after repairs; keeps reply and errors
-        └── ReplayMissError         ``--replay`` has no recording for this request
+        ├── ReplayMissError         ``--replay`` has no recording for this request
+        └── NoRepliesError          every extraction call of a run failed: nothing was extracted
 
 Messages never contain an API key. Exit codes for the CLI: 1 for errors, 2 for usage errors
 (``ConfigError``), 3 for a partial result.
+
+A run raises ``NoRepliesError`` (or ``BudgetExceededError`` when the budget stopped every call)
+rather than return a briefing in which no call was answered: ``excluded`` on the error lists
+what was left out and why, as a briefing would.
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+# ``excluded`` holds ``briefer.models.Excluded`` entries; this module imports nothing from
+# briefer, so any module can raise its errors.
+_Excluded = Any
 
 __all__ = [
     "AuthError",
@@ -30,6 +41,7 @@ __all__ = [
     "InvalidReplyError",
     "LLMError",
     "LLMTimeoutError",
+    "NoRepliesError",
     "OutputError",
     "RateLimitError",
     "RefusalError",
@@ -71,10 +83,18 @@ class OutputError(BrieferError):
 class BudgetExceededError(BrieferError):
     """Starting the next call would pass ``max_cost``."""
 
-    def __init__(self, message: str, *, spent: float = 0.0, limit: float = 0.0) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        spent: float = 0.0,
+        limit: float = 0.0,
+        excluded: list[_Excluded] | None = None,
+    ) -> None:
         super().__init__(message)
         self.spent = spent
         self.limit = limit
+        self.excluded = excluded or []
 
 
 class LLMError(BrieferError):
@@ -138,3 +158,19 @@ class ReplayMissError(LLMError):
     def __init__(self, message: str, *, key: str = "", **kw: str | None) -> None:
         super().__init__(message, **kw)
         self.key = key
+
+
+class NoRepliesError(LLMError):
+    """No extraction call of the run got a usable reply; ``errors`` are the failures, first
+    first, and ``excluded`` what the briefing would have listed."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        errors: list[BrieferError] | None = None,
+        excluded: list[_Excluded] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.errors = errors or []
+        self.excluded = excluded or []

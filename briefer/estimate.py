@@ -1,9 +1,11 @@
 """What a briefing would cost, before any call: tokens, chunks, calls and an approximate price.
 
-Prompt tokens are counted on the exact extraction requests a run would send. Completion tokens
-cannot be known before the model answers; they are estimated as ``COMPLETION_PER_CHUNK_TOKEN``
-times the chunk's tokens plus ``COMPLETION_BASE`` per call, a rule of thumb measured on news
-articles. Prices come from the one price table (``briefer.pricing``) and are approximate.
+Each extraction request a run would send is built and estimated with
+``briefer.pricing.estimate_request_tokens``, the estimate the budget of a run (``--max-cost``)
+reserves with: prompt tokens are counted exactly, completion tokens by a rule of thumb. The
+composition call cannot be built before the records exist; its prompt is estimated from the
+articles' length. Prices come from the one price table with the run's overrides
+(``BriefOptions.prices``) and are approximate.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from briefer.extract import build_extraction_request
 from briefer.ingest import load_sources
 from briefer.models import Excluded
 from briefer.pipeline import BriefOptions, plan_chunks
-from briefer.pricing import estimate_cost, price_for
-from briefer.tokens import count_tokens
+from briefer.pricing import (
+    COMPOSE_COMPLETION,
+    estimate_cost,
+    estimate_request_tokens,
+    price_for,
+)
 
 __all__ = ["DocumentEstimate", "Estimate", "estimate"]
 
-COMPLETION_BASE = 150
-COMPLETION_PER_CHUNK_TOKEN = 0.4
+COMPOSE_PROMPT_BASE = 800  # the composition prompt's instructions
 COMPOSE_PROMPT_PER_RECORD = 120  # a compact merged record in the compose prompt
 RECORDS_PER_CHUNK_TOKEN = 1 / 60  # records a news chunk yields, roughly
 
@@ -79,8 +84,9 @@ def estimate(
         prompt = 0
         for chunk in chunks[doc.id]:
             request = build_extraction_request(doc, chunk, model=options.model)
-            prompt += sum(count_tokens(m.content) + 4 for m in request.messages)
-            completion += COMPLETION_BASE + int(COMPLETION_PER_CHUNK_TOKEN * chunk.tokens)
+            asked, answered = estimate_request_tokens(request)
+            prompt += asked
+            completion += answered
         rows.append(
             DocumentEstimate(
                 id=doc.id,
@@ -99,9 +105,10 @@ def estimate(
     compose_calls = int(options.compose and bool(rows))
     if compose_calls:
         records = max(1, int(tokens * RECORDS_PER_CHUNK_TOKEN))
-        prompt_tokens += 800 + records * COMPOSE_PROMPT_PER_RECORD
-        completion += 1200
-    priced = price_for(options.model) is not None
+        prompt_tokens += COMPOSE_PROMPT_BASE + records * COMPOSE_PROMPT_PER_RECORD
+        completion += COMPOSE_COMPLETION
+    prices = options.prices or {}
+    priced = price_for(options.model, prices) is not None
     return Estimate(
         model=options.model,
         documents=rows,
@@ -111,11 +118,18 @@ def estimate(
         calls=n_chunks + compose_calls,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion,
-        cost_usd=round(estimate_cost(options.model, prompt_tokens, completion), 6),
+        cost_usd=round(
+            estimate_cost(options.model, prompt_tokens, completion, overrides=prices), 6
+        ),
         priced=priced,
         note=(
             "approximate: prompt tokens are exact, completion tokens and the compose call are "
-            "estimated; prices from the built-in table"
+            "estimated; "
+            + (
+                "prices from the built-in table and your overrides"
+                if prices
+                else "prices from the built-in table"
+            )
             + ("" if priced else f" (no price known for {options.model}: cost shown as 0)")
         ),
     )

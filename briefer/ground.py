@@ -244,12 +244,6 @@ def _quarantined(text: str, span: tuple[int, int]) -> bool:
     return any(span[0] < end and start < span[1] for start, end in instruction_spans(text))
 
 
-def _quote_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> list[tuple[int, int]]:
-    """Where a meaningful quote stands (one span, or one per piece of an elided quote), leaving
-    out spans inside passages addressed to a model."""
-    return [span for span in _located_spans(text, quote, prefer) if not _quarantined(text, span)]
-
-
 def _located_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> list[tuple[int, int]]:
     if not is_meaningful_quote(quote):
         return []
@@ -275,19 +269,39 @@ def locate_evidence(
 def _evidence_and_count(
     doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None
 ) -> tuple[list[Evidence], int]:
-    evidence: list[Evidence] = []
+    found = _find_quotes(doc, quotes, prefer)
+    return found.evidence, found.located
+
+
+@dataclass
+class _Found:
+    """What became of a record's quotes: the evidence found (outside quarantined passages),
+    how many quotes it came from, the quotes not found, and whether any stands in a passage
+    addressed to a model."""
+
+    evidence: list[Evidence] = field(default_factory=list)
+    located: int = 0
+    missing: list[str] = field(default_factory=list)
+    quarantined: bool = False
+
+
+def _find_quotes(doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None) -> _Found:
+    found = _Found()
     seen: set[tuple[int, int]] = set()
-    located = 0
     for quote in quotes:
-        spans = _quote_spans(doc.text, quote, prefer)
-        located += bool(spans)
+        everywhere = _located_spans(doc.text, quote, prefer)
+        spans = [span for span in everywhere if not _quarantined(doc.text, span)]
+        found.quarantined |= len(spans) < len(everywhere)
+        found.located += bool(spans)
+        if not everywhere:
+            found.missing.append(quote)
         for start, end in spans:
             if (start, end) not in seen:
                 seen.add((start, end))
-                evidence.append(
+                found.evidence.append(
                     Evidence(source_id=doc.id, quote=doc.text[start:end], start=start, end=end)
                 )
-    return evidence, located
+    return found
 
 
 class QuotedItem(Protocol):
@@ -328,27 +342,30 @@ def ground_records(
 ) -> GroundingOutcome[ItemT]:
     """Locate every quote of every item; keep the found quotes as evidence.
 
-    An item with no quote found is dropped and counted, or, with ``keep_ungrounded``, kept
-    with ``grounded=False`` and placeholder evidence: its claimed quotes at an empty span at
-    the start of ``prefer`` (they are not in the text, so no offsets can be honest).
+    An item none of whose found quotes carries a record is dropped and counted, or, with
+    ``keep_ungrounded``, kept with ``grounded=False``: the quotes found keep their offsets, and
+    each quote not in the text gets an empty span at the start of ``prefer`` (no offsets can be
+    honest for it). An item resting on a passage addressed to a model (``briefer.injection``) is
+    never kept, whatever ``keep_ungrounded`` says: that is an instruction, not an unverified
+    claim.
     """
     outcome: GroundingOutcome[ItemT] = GroundingOutcome()
     for item in items:
         outcome.records_total += 1
         outcome.quotes_total += len(item.quotes)
-        evidence, located = _evidence_and_count(doc, item.quotes, prefer)
-        outcome.quotes_grounded += located
-        if any(carries_a_record(e.quote) for e in evidence):
+        found = _find_quotes(doc, item.quotes, prefer)
+        outcome.quotes_grounded += found.located
+        if any(carries_a_record(e.quote) for e in found.evidence):
             outcome.records_grounded += 1
-            outcome.items.append(GroundedItem(item, evidence, grounded=True))
+            outcome.items.append(GroundedItem(item, found.evidence, grounded=True))
             continue
-        if not keep_ungrounded:
+        if not keep_ungrounded or found.quarantined:
             outcome.records_dropped += 1
             continue
         anchor = prefer[0] if prefer is not None else 0
-        placeholder = [
+        unlocated = [
             Evidence(source_id=doc.id, quote=q, start=anchor, end=anchor)
-            for q in (item.quotes or [""])
+            for q in (found.missing if found.evidence or found.missing else [""])
         ]
-        outcome.items.append(GroundedItem(item, placeholder, grounded=False))
+        outcome.items.append(GroundedItem(item, [*found.evidence, *unlocated], grounded=False))
     return outcome

@@ -175,13 +175,26 @@ class Chunk(BaseModel):
 
 
 class Excluded(BaseModel):
-    """An input, or a part of one, that could not be used, and why."""
+    """An input, or a part of one, that could not be used, and why.
+
+    ``skipped`` marks what was passed over rather than lost: a file inside a folder that is no
+    article (a picture, an empty note, a copy of one already read). A skipped entry is a note;
+    the others make a result partial.
+    """
 
     model_config = _frozen
 
     input: str
     reason: str
     stage: Literal["ingest", "extract", "compose"] = "ingest"
+    skipped: bool = Field(
+        default=False,
+        description=(
+            "True for a file inside a folder that was passed over with a note: no article "
+            "(another type of file, empty, binary) or a copy of a text already read. False for "
+            "an input that was meant to be used and could not be."
+        ),
+    )
 
 
 # --- records ----------------------------------------------------------------------------------
@@ -366,11 +379,15 @@ class BriefingItem(BaseModel):
 
 
 class StageUsage(BaseModel):
+    """``calls`` were answered (``cached_calls`` of them from a cache or recordings); ``failed``
+    calls got no usable answer after ``retries``; tokens and cost are of answered calls."""
+
     model_config = ConfigDict(extra="forbid")
 
     calls: int = 0
     repairs: int = 0
     retries: int = 0
+    failed: int = 0
     cached_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0

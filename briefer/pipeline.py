@@ -15,16 +15,20 @@ from typing import IO, Protocol
 
 from briefer.chunk import chunk_document
 from briefer.compose import compose_items
-from briefer.errors import ConfigError
+from briefer.errors import (
+    BudgetExceededError,
+    ConfigError,
+    NoRepliesError,
+)
 from briefer.extract import ExtractionResult, extract_documents
 from briefer.fetch import FetchPolicy
 from briefer.ingest import load_sources
 from briefer.llm.base import LLMClient, LLMRequest
-from briefer.llm.structured import LLMRunner
+from briefer.llm.structured import CallObserver, LLMRunner
 from briefer.merge import merge_records
 from briefer.models import Briefing, Chunk, Document, Excluded, Stats
-from briefer.normalize import resolve_publication_years
-from briefer.pricing import Price
+from briefer.normalize import resolve_publication_years, written_date
+from briefer.pricing import Price, require_price
 from briefer.tokens import encoding_for_model
 from briefer.words import ordinary_words
 
@@ -37,18 +41,18 @@ __all__ = [
     "aextract",
     "brief",
     "extract",
+    "nothing_usable",
     "plan_chunks",
 ]
 
 DEFAULT_MODEL = "gpt-4.1-mini"
 
 
-class Progress(Protocol):
-    """Told how many calls a run expects and when each starts; the CLI draws a bar."""
+class Progress(CallObserver, Protocol):
+    """Told how many calls a run expects, and when each starts, retries and ends; the CLI
+    draws progress from it."""
 
     def expect(self, calls: int) -> None: ...
-
-    def call_started(self, request: LLMRequest) -> None: ...
 
 
 class NullProgress:
@@ -56,6 +60,12 @@ class NullProgress:
         pass
 
     def call_started(self, request: LLMRequest) -> None:
+        pass
+
+    def call_retrying(self, request: LLMRequest, reason: str, delay: float) -> None:
+        pass
+
+    def call_finished(self, request: LLMRequest, error: BaseException | None) -> None:
         pass
 
 
@@ -82,6 +92,8 @@ class BriefOptions:
             raise ConfigError(f"concurrency must be at least 1, not {self.concurrency}")
         if self.max_cost is not None and self.max_cost < 0:
             raise ConfigError(f"max cost must not be negative, not {self.max_cost}")
+        if self.max_cost is not None:
+            require_price(self.model, self.prices)
 
 
 @dataclass
@@ -91,6 +103,7 @@ class ExtractOutcome:
     extraction: ExtractionResult
     excluded: list[Excluded]
     runner: LLMRunner
+    notes: list[str] = field(default_factory=list)
 
     @property
     def stats(self) -> Stats:
@@ -148,7 +161,7 @@ async def aextract(
         max_repairs=options.max_repairs,
         max_cost=options.max_cost,
         prices=options.prices,
-        on_call=progress.call_started,
+        observer=progress,
     )
     progress.expect(sum(len(c) for c in chunks.values()) + int(options.compose))
     extraction = await extract_documents(
@@ -156,13 +169,113 @@ async def aextract(
         runner,
         keep_ungrounded=options.keep_ungrounded,
     )
+    excluded = [*loaded.excluded, *extraction.excluded]
+    _refuse_an_empty_run(runner, chunks, excluded)
     return ExtractOutcome(
         documents=documents,
         chunks=chunks,
         extraction=extraction,
-        excluded=[*loaded.excluded, *extraction.excluded],
+        excluded=excluded,
         runner=runner,
+        notes=_grounding_notes(extraction, options),
     )
+
+
+def _refuse_an_empty_run(
+    runner: LLMRunner, chunks: dict[str, list[Chunk]], excluded: list[Excluded]
+) -> None:
+    """Raise when chunks were sent and not one extraction call got a usable reply: such a run
+    has nothing to say, and a briefing saying nothing must not pass for a result."""
+    # Split parts of a chunk whose reply was cut off are asked under "extract-split".
+    answered = sum(n for stage, n in runner.answered.items() if stage.startswith("extract"))
+    if not any(chunks.values()) or answered:
+        return
+    errors = [f.error for f in runner.failures if f.request.context.stage.startswith("extract")]
+    if not errors:
+        return
+    calls = len(errors)
+    first = errors[0]
+    if all(isinstance(e, BudgetExceededError) for e in errors):
+        limit = runner.max_cost or 0.0
+        raise BudgetExceededError(
+            f"nothing was extracted: {_first_line(first)}",
+            spent=runner.usage.cost_usd,
+            limit=limit,
+            excluded=excluded,
+        )
+    cause = next(e for e in errors if not isinstance(e, BudgetExceededError))
+    raise NoRepliesError(
+        f"no model call succeeded ({calls} of {calls} extraction calls failed): "
+        f"{_first_line(cause)}",
+        errors=errors,
+        excluded=excluded,
+    )
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
+LOW_GROUNDED_SHARE = 0.5  # below this, a run's records are mostly not in the articles
+
+
+def _grounding_notes(extraction: ExtractionResult, options: BriefOptions) -> list[str]:
+    """A note when most of the records the model returned are not in the articles (a weak
+    model does this), naming the model."""
+    stats = extraction.stats
+    if not stats.records:
+        return []
+    share = stats.records_grounded / stats.records
+    if share >= LOW_GROUNDED_SHARE:
+        return []
+    kept = "kept, marked unverified" if options.keep_ungrounded else "dropped"
+    return [
+        f"only {share:.0%} of the {stats.records} records {options.model} returned are grounded "
+        f"in the articles (their quotes are not in the text); the others were {kept}"
+    ]
+
+
+def nothing_usable(stats: Stats, records_kept: int, model: str) -> str | None:
+    """Why a run that kept no record has nothing to say, in one line; None when it kept some.
+
+    A briefing with no record is not a result to write over a previous one: either the model
+    returned nothing, or nothing it returned is in the articles.
+    """
+    if records_kept:
+        return None
+    if stats.records and stats.records_grounded == 0:
+        return (
+            f"{model} returned {stats.records} records and none is grounded (0%): their quotes "
+            "are not in the articles; try a stronger model (briefer extract --keep-ungrounded "
+            "shows what it returned)"
+        )
+    return f"{model} found no event or stance in {stats.documents} document(s)"
+
+
+def _composition_excluded(runner: LLMRunner) -> list[Excluded]:
+    """Composition calls that failed (a replay miss among them): the briefing is then not the
+    model's, in whole or in part, and says so as a partial result."""
+    found = []
+    for failure in runner.failures:
+        if failure.request.context.stage != "compose":
+            continue
+        # The follow-up call carries the first reply back to the model.
+        followup = any(m.role == "assistant" for m in failure.request.messages)
+        what = "the follow-up composition call" if followup else "the composition call"
+        instead = (
+            "the items it was to fix were written by the deterministic composer"
+            if followup
+            else "the deterministic composer wrote the briefing instead"
+        )
+        found.append(
+            Excluded(
+                input="composition",
+                reason=f"{what} failed ({_first_line(failure.error)}); {instead}",
+                stage="compose",
+            )
+        )
+    return found
 
 
 def _briefing_date(documents: Sequence[Document]) -> dt.date:
@@ -186,7 +299,7 @@ async def abrief(
     documents = outcome.documents
     merged = merge_records(outcome.extraction.events, outcome.extraction.stances, documents)
     date = options.date or _briefing_date(documents)
-    title = options.title or f"Daily briefing, {date:%d %B %Y}".replace(" 0", " ")
+    title = options.title or f"Daily briefing, {written_date(date)}"
     composed = await compose_items(
         merged,
         [d.source for d in documents],
@@ -196,6 +309,10 @@ async def abrief(
         title=title,
         common_words=ordinary_words(d.text for d in documents),
     )
+    failed = _composition_excluded(outcome.runner)
+    # A failed call's note says what its excluded entry says: keep one of them.
+    causes = [_first_line(f.error) for f in outcome.runner.failures]
+    notes = [n for n in composed.notes if not (failed and any(c in n for c in causes))]
     return Briefing(
         date=date,
         title=title,
@@ -206,10 +323,10 @@ async def abrief(
         events=merged.events,
         stances=merged.stances,
         sources=[d.source for d in documents],
-        excluded=outcome.excluded,
+        excluded=[*outcome.excluded, *failed],
         usage=outcome.runner.usage.snapshot(),
         stats=outcome.stats,
-        notes=composed.notes,
+        notes=[*outcome.notes, *notes],
     )
 
 

@@ -61,6 +61,7 @@ def _isolated_home(
         if name.startswith("BRIEFER_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("BRIEFER_CACHE_DIR", str(home / "cache"))
+    (home / "config.toml").write_text("", encoding="utf-8")  # BRIEFER_CONFIG must exist
     monkeypatch.setenv("BRIEFER_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))

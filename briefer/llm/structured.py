@@ -4,38 +4,49 @@
 reply against the schema that was sent (jsonschema) and the pydantic model, and re-asks with the
 validation errors when it fails. Stages call only this; they never see a concrete client.
 
-Counting: every call sent (first asks and repairs) is one ``calls``; repairs are also counted in
-``repairs``; retries a client makes inside one call (429, 5xx, timeouts) are reported with
-``note_retry()`` and counted in ``retries``. Usage is counted per stage, across all of these.
+Counting: every call answered (first asks and repairs) is one ``calls``; repairs are also counted
+in ``repairs``; a call that failed after the client's retries is one ``failed``; retries a client
+makes inside one call (429, 5xx, timeouts) are reported with ``note_retry()`` and counted in
+``retries``. Usage is counted per stage, across all of these. Every error a call ended in is kept
+in ``LLMRunner.failures``, so a run can tell "every call failed" from "some input was bad".
 
 Caching: a call that ends refused or still invalid after its repairs is ``forget``-ed (the
 client drops its cached replies, when it caches), so a later run asks again.
 
-Budget: before a call starts, its cost is estimated as if the prompt had one token per four
-characters of the messages and of the JSON Schema sent, and the reply used all of ``max_tokens``
-(2,000 when unset), at the model's price. A call is refused (``BudgetExceededError``) when the
+Budget: before a call starts, its cost is estimated with ``briefer.pricing.estimate_request_cost``
+(the estimate ``briefer estimate`` prints). A call is refused (``BudgetExceededError``) when the
 spend so far, plus the estimates of the calls in flight, plus its own estimate would pass
-``max_cost``; a call never starts that could not be paid for.
+``max_cost``; when a reply comes, its estimate is replaced by what it cost. A call the client
+answers from a cache or recordings (``client.is_free(request)``) costs nothing and is never
+refused.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 import jsonschema
 from pydantic import BaseModel, ValidationError
 
-from briefer.errors import BudgetExceededError, InvalidReplyError, RefusalError, TruncatedError
-from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, Message
+from briefer.errors import (
+    BrieferError,
+    BudgetExceededError,
+    InvalidReplyError,
+    RefusalError,
+    TruncatedError,
+)
+from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, Message, bind_request
 from briefer.models import StageUsage, Usage
-from briefer.pricing import Price, estimate_cost
+from briefer.pricing import Price, estimate_cost, estimate_request_cost, require_price
 
 __all__ = [
-    "DEFAULT_COMPLETION_ESTIMATE",
+    "CallFailure",
+    "CallObserver",
     "LLMRunner",
     "UsageMeter",
     "complete_sync",
@@ -49,31 +60,39 @@ __all__ = [
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R")
 
-# Tokens a reply is assumed to use when the request sets no max_tokens (for the budget only).
-DEFAULT_COMPLETION_ESTIMATE = 2_000
 
-# Retries made inside the current call; set by the runner around each call (each asyncio task
-# has its own copy of the context, so concurrent calls do not mix their counts).
-_retries_in_call: ContextVar[list[int] | None] = ContextVar("briefer_retries", default=None)
+class CallObserver(Protocol):
+    """Told when each call starts, retries and ends; the CLI draws progress from it."""
 
+    def call_started(self, request: LLMRequest) -> None: ...
 
-def note_retry() -> None:
-    """Called by a client each time it retries; counted in the current call's usage."""
-    counter = _retries_in_call.get()
-    if counter is not None:
-        counter[0] += 1
+    def call_retrying(self, request: LLMRequest, reason: str, delay: float) -> None: ...
+
+    def call_finished(self, request: LLMRequest, error: BaseException | None) -> None: ...
 
 
-def estimate_request_cost(
-    request: LLMRequest, overrides: Mapping[str, Price] | None = None
-) -> float:
-    """Upper estimate of one call's cost in USD, before sending it (see the module docstring)."""
-    characters = sum(len(m.content) for m in request.messages)
-    characters += len(json.dumps(request.response_schema))
-    completion = request.max_tokens or DEFAULT_COMPLETION_ESTIMATE
-    return estimate_cost(
-        request.model, characters // 4, completion, overrides=dict(overrides or {})
-    )
+class _Retries:
+    """The retries made inside one call, and whom to tell about them."""
+
+    def __init__(self, request: LLMRequest, observer: CallObserver | None) -> None:
+        self.request = request
+        self.observer = observer
+        self.count = 0
+
+
+# Set by the runner around each call (each asyncio task has its own copy of the context, so
+# concurrent calls do not mix their counts).
+_retries_in_call: ContextVar[_Retries | None] = ContextVar("briefer_retries", default=None)
+
+
+def note_retry(reason: str = "", delay: float = 0.0) -> None:
+    """Called by a client each time it retries (``reason``: why, in a few words; ``delay``:
+    seconds it waits first); counted in the current call's usage and shown as progress."""
+    retries = _retries_in_call.get()
+    if retries is not None:
+        retries.count += 1
+        if retries.observer is not None:
+            retries.observer.call_retrying(retries.request, reason, delay)
 
 
 async def gather_in_order(awaitables: Iterable[Awaitable[R]]) -> list[R]:
@@ -145,12 +164,22 @@ class UsageMeter:
         self.prices = dict(prices or {})
         self.stages: dict[str, StageUsage] = {}
 
-    def add_retries(self, stage: str, retries: int) -> None:
-        self.stages.setdefault(stage, StageUsage()).retries += retries
+    def add_failure(self, stage: str, retries: int) -> None:
+        s = self.stages.setdefault(stage, StageUsage())
+        s.failed += 1
+        s.retries += retries
 
     def add(
-        self, stage: str, response: LLMResponse, *, repair: bool = False, retries: int = 0
+        self,
+        stage: str,
+        response: LLMResponse,
+        *,
+        repair: bool = False,
+        retries: int = 0,
+        model: str | None = None,
     ) -> None:
+        """Count one answered call; ``model`` is the model it was sent to (default: the
+        meter's)."""
         s = self.stages.setdefault(stage, StageUsage())
         cached = response.origin in ("cache", "replay")
         s.calls += 1
@@ -163,7 +192,7 @@ class UsageMeter:
             s.completion_tokens += u.completion_tokens
             s.cached_tokens += u.cached_tokens
             s.cost_usd += estimate_cost(
-                self.model,
+                model or self.model,
                 u.prompt_tokens,
                 u.completion_tokens,
                 u.cached_tokens,
@@ -186,8 +215,21 @@ class UsageMeter:
         return total
 
 
+@dataclass(frozen=True)
+class CallFailure:
+    """A structured call that ended in an error: which call, and the error."""
+
+    request: LLMRequest
+    error: BrieferError
+
+
 class LLMRunner:
-    """Runs structured calls through ``client`` with at most ``concurrency`` in flight."""
+    """Runs structured calls through ``client`` with at most ``concurrency`` in flight.
+
+    ``observer`` is told when each call starts, retries and ends. With ``max_cost``, the model
+    must have a price (``ConfigError`` otherwise): a budget in dollars cannot be kept for calls
+    priced at nothing.
+    """
 
     def __init__(
         self,
@@ -197,7 +239,7 @@ class LLMRunner:
         concurrency: int = 8,
         max_repairs: int = 2,
         max_cost: float | None = None,
-        on_call: Callable[[LLMRequest], None] | None = None,
+        observer: CallObserver | None = None,
         prices: Mapping[str, Price] | None = None,
     ) -> None:
         self.client = client
@@ -205,14 +247,23 @@ class LLMRunner:
         self.max_repairs = max_repairs
         self.max_cost = max_cost
         self.prices = dict(prices or {})
+        if max_cost is not None:
+            require_price(model, self.prices)
         self.usage = UsageMeter(model, self.prices)
+        self.failures: list[CallFailure] = []
+        self.answered: dict[str, int] = {}  # stage -> structured calls that returned a value
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
-        self._on_call = on_call
+        self._observer = observer
         self._reserved = 0.0  # estimated cost of the calls in flight
+
+    def _is_free(self, request: LLMRequest) -> bool:
+        """Whether the client answers ``request`` without a paid call (cache, recordings)."""
+        is_free = getattr(self.client, "is_free", None)
+        return bool(is_free(request)) if callable(is_free) else False
 
     def _reserve(self, request: LLMRequest) -> float:
         """Book the estimate of ``request`` against the budget, or refuse to start it."""
-        if self.max_cost is None:
+        if self.max_cost is None or self._is_free(request):
             return 0.0
         estimate = estimate_request_cost(request, self.prices)
         spent = self.usage.cost_usd
@@ -233,20 +284,25 @@ class LLMRunner:
         """One call; returns the reply and the retries the client made for it."""
         async with self._semaphore:
             estimate = self._reserve(request)
-            if self._on_call is not None:
-                self._on_call(request)
-            counter = [0]
-            token = _retries_in_call.set(counter)
+            observer = self._observer
+            if observer is not None:
+                observer.call_started(request)
+            retries = _Retries(request, observer)
+            token = _retries_in_call.set(retries)
             try:
                 response = await self.client.complete(request)
-            except BaseException:
+            except BaseException as exc:
                 # A call that failed after retries still made them: count them.
-                self.usage.add_retries(request.context.stage, counter[0])
+                self.usage.add_failure(request.context.stage, retries.count)
+                if observer is not None:
+                    observer.call_finished(request, exc)
                 raise
             finally:
                 _retries_in_call.reset(token)
                 self._reserved -= estimate
-            return response, counter[0]
+            if observer is not None:
+                observer.call_finished(request, None)
+            return response, retries.count
 
     def forget(self, *requests: LLMRequest) -> None:
         """Tell a caching client to drop its replies to ``requests``: they ended in failure,
@@ -257,6 +313,18 @@ class LLMRunner:
                 forget(request)
 
     async def structured(self, request: LLMRequest, output_type: type[T]) -> T:
+        # As the client will send it: its model is what the call is estimated and priced at.
+        request = bind_request(self.client, request)
+        try:
+            value = await self._structured(request, output_type)
+        except BrieferError as exc:
+            self.failures.append(CallFailure(request, exc))
+            raise
+        stage = request.context.stage
+        self.answered[stage] = self.answered.get(stage, 0) + 1
+        return value
+
+    async def _structured(self, request: LLMRequest, output_type: type[T]) -> T:
         ctx = request.context
         where = {"stage": ctx.stage, "source_id": ctx.source_id, "chunk_id": ctx.chunk_id}
         current = request
@@ -264,7 +332,9 @@ class LLMRunner:
         for attempt in range(self.max_repairs + 1):
             response, retries = await self._send(current)
             sent.append(current)
-            self.usage.add(ctx.stage, response, repair=attempt > 0, retries=retries)
+            self.usage.add(
+                ctx.stage, response, repair=attempt > 0, retries=retries, model=request.model
+            )
             if response.refusal:
                 self.forget(*sent)
                 raise RefusalError(

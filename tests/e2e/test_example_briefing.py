@@ -146,12 +146,15 @@ def test_refused_composition_falls_back_to_the_deterministic_briefing(tmp_path: 
     result = runner.invoke(
         app, ["brief", str(ARTICLES), "--replay", str(recordings), "-o", str(out)]
     )
-    assert result.exit_code == 0, result.stderr
+    # The briefing is written, but it is not the model's: a partial result, said even under -q.
+    assert result.exit_code == 3, result.stderr
     briefing = json.loads(out.read_text(encoding="utf-8"))
     assert briefing["composer"] == "deterministic"
     assert {i["composer"] for i in briefing["items"]} == {"deterministic"}
     assert "deterministic composer" in result.stderr
-    assert any("refused" in note for note in briefing["notes"])
+    (failed,) = [e for e in briefing["excluded"] if e["stage"] == "compose"]
+    assert "refused" in failed["reason"] and failed["input"] == "composition"
+    assert briefing["usage"]["failed"] == 0  # the model answered: it refused
 
 
 def test_replay_miss_names_the_request_and_how_to_record_it(tmp_path: Path) -> None:

@@ -69,16 +69,17 @@ def test_replay_stack_needs_no_key(tmp_path: Path) -> None:
     assert isinstance(client, ReplayClient)
 
 
-def test_default_stack_is_cache_over_recording_over_openai(tmp_path: Path) -> None:
+def test_default_stack_is_recording_over_cache_over_openai(tmp_path: Path) -> None:
+    # Recording is outermost, so it keeps the replies the cache answers too.
     client = build_client(load_settings(record_dir=tmp_path / "rec"))
-    assert isinstance(client, CachingClient)
-    assert client.store.directory == Path(os.environ["BRIEFER_CACHE_DIR"])
-    assert isinstance(client.inner, RecordingClient)
+    assert isinstance(client, RecordingClient)
+    assert isinstance(client.inner, CachingClient)
+    assert client.inner.store.directory == Path(os.environ["BRIEFER_CACHE_DIR"])
     assert isinstance(client.inner.inner, OpenAIClient)
     assert isinstance(build_client(load_settings(cache=False)), OpenAIClient)
 
 
-async def test_a_fully_cached_run_needs_no_key_and_a_miss_asks_for_one(
+async def test_a_fully_cached_run_needs_no_key_and_a_miss_asks_for_one_off_this_machine(
     server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdef123456")
@@ -90,6 +91,11 @@ async def test_a_fully_cached_run_needs_no_key_and_a_miss_asks_for_one(
     runner = LLMRunner(build_client(settings), model=settings.model)
     assert isinstance(await runner.structured(make_request(), Answer), Answer)
     assert len(server.requests) == 1 and runner.usage.snapshot().cached_calls == 1
+    # A miss goes to the server; one on this machine takes no key.
+    await runner.structured(make_request("not cached"), Answer)
+    assert len(server.requests) == 2 and server.requests[1].sent_key("no-key-needed")
+    remote = load_settings(base_url="https://models.example.invalid/v1")
     with pytest.raises(AuthError, match="OPENAI_API_KEY is not set"):
-        await runner.structured(make_request("not cached"), Answer)
-    assert len(server.requests) == 1
+        await LLMRunner(build_client(remote), model=remote.model).structured(
+            make_request("not cached"), Answer
+        )

@@ -18,7 +18,7 @@ from briefer.llm.structured import (
     estimate_request_cost,
     gather_in_order,
 )
-from briefer.pricing import Price
+from briefer.pricing import Price, estimate_request_tokens
 from briefer.testing import FakeOpenAIServer, FakeReply
 
 pytestmark = pytest.mark.usefixtures("api_key")
@@ -176,7 +176,11 @@ async def test_budget_lets_calls_run_until_the_next_would_pass_it(
 ) -> None:
     request = make_request(max_tokens=1000)
     estimate = estimate_request_cost(request)
-    server.handler = lambda body: FakeReply.json(VALID, prompt_tokens=1000, completion_tokens=1000)
+    # Each reply costs what it was estimated to: the budget then holds exactly.
+    prompt, completion = estimate_request_tokens(request)
+    server.handler = lambda body: FakeReply.json(
+        VALID, prompt_tokens=prompt, completion_tokens=completion
+    )
     runner = LLMRunner(make_client(), model="gpt-4.1-mini", max_cost=estimate * 2.5)
     await runner.structured(make_request("one", max_tokens=1000), Answer)
     spent = runner.usage.cost_usd
