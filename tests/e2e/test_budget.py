@@ -31,6 +31,7 @@ def test_budget_stops_calls_and_keeps_a_partial_briefing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-budget")
+
     # Each reply quotes its article and reports a million prompt tokens: $0.40 at
     # gpt-4.1-mini's input price.
     def expensive(body: dict[str, object]) -> FakeReply:
@@ -96,8 +97,17 @@ def test_a_budget_just_above_the_estimate_extracts_every_article(
     with FakeOpenAIServer(counted) as server:
         result = runner.invoke(
             app,
-            ["brief", str(folder), "--base-url", server.base_url, "--no-cache"]
-            + ["--max-cost", f"{budget:.6f}", "-o", str(out)],
+            [
+                "brief",
+                str(folder),
+                "--base-url",
+                server.base_url,
+                "--no-cache",
+                "--max-cost",
+                f"{budget:.6f}",
+                "-o",
+                str(out),
+            ],
         )
     assert result.exit_code == 0, result.stderr
     briefing = json.loads(out.read_text(encoding="utf-8"))
@@ -109,8 +119,16 @@ def test_replayed_replies_cost_nothing_against_a_budget(tmp_path: Path) -> None:
     out = tmp_path / "b.json"
     result = runner.invoke(
         app,
-        ["brief", str(ARTICLES), "--replay", str(ROOT / "examples" / "recordings")]
-        + ["--max-cost", "0.001", "-o", str(out)],
+        [
+            "brief",
+            str(ARTICLES),
+            "--replay",
+            str(ROOT / "examples" / "recordings"),
+            "--max-cost",
+            "0.001",
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["excluded"] == []
@@ -135,8 +153,18 @@ def test_a_budget_for_a_model_without_a_price_is_refused_with_how_to_give_one(
 ) -> None:
     result = runner.invoke(
         app,
-        ["brief", str(ARTICLES), "-m", "llama3.1:8b", "--base-url", "http://127.0.0.1:9/v1"]
-        + ["--max-cost", "1", "-o", str(tmp_path / "b.md")],
+        [
+            "brief",
+            str(ARTICLES),
+            "-m",
+            "llama3.1:8b",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--max-cost",
+            "1",
+            "-o",
+            str(tmp_path / "b.md"),
+        ],
     )
     assert result.exit_code == 2, result.stderr
     (line,) = result.stderr.strip().splitlines()
@@ -170,8 +198,6 @@ def test_malformed_prices_in_the_environment_are_a_one_line_error(
     monkeypatch.setenv("BRIEFER_PRICES", '{"gpt-4.1-mini": {"input": 0.4,')
     result = runner.invoke(app, ["estimate", str(ARTICLES)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == (
-        "error: BRIEFER_PRICES is not a JSON object; fix or unset it"
-    )
+    assert result.stderr.strip() == ("error: BRIEFER_PRICES is not a JSON object; fix or unset it")
     # The library takes prices as options; it never reads (or chokes on) the variable.
     assert estimate_run([str(ARTICLES)]).cost_usd > 0

@@ -60,9 +60,9 @@ def test_settings_show_each_value_and_where_it_came_from(monkeypatch: pytest.Mon
     result = runner.invoke(app, ["settings"])
     assert result.exit_code == 0, result.stderr
     lines = {line.split()[0]: line for line in result.stdout.splitlines()}
-    assert lines["model"].endswith(f"[{os.environ['BRIEFER_CONFIG']}]") and "gpt-4.1" in lines[
-        "model"
-    ]
+    assert (
+        lines["model"].endswith(f"[{os.environ['BRIEFER_CONFIG']}]") and "gpt-4.1" in lines["model"]
+    )
     assert lines["concurrency"].split()[1] == "3" and lines["concurrency"].endswith(
         "[BRIEFER_CONCURRENCY]"
     )
@@ -94,8 +94,16 @@ def test_timeout_flag_bounds_each_model_call(
     with FakeOpenAIServer(lambda body: FakeReply.slow(5.0)) as server:
         result = runner.invoke(
             app,
-            ["brief", str(folder), "--base-url", server.base_url, "--timeout", "0.3"]
-            + ["--no-cache", "-q"],
+            [
+                "brief",
+                str(folder),
+                "--base-url",
+                server.base_url,
+                "--timeout",
+                "0.3",
+                "--no-cache",
+                "-q",
+            ],
         )
     assert result.exit_code == 1
     assert "timed out" in result.stderr or "timeout" in result.stderr.lower(), result.stderr
@@ -154,8 +162,16 @@ def test_verbose_says_where_calls_go_and_each_call(
         url = server.base_url
         result = runner.invoke(
             app,
-            ["brief", str(folder), "--base-url", url, "--no-compose", "-v"]
-            + ["--record", str(tmp_path / "rec")],
+            [
+                "brief",
+                str(folder),
+                "--base-url",
+                url,
+                "--no-compose",
+                "-v",
+                "--record",
+                str(tmp_path / "rec"),
+            ],
         )
     assert result.exit_code == 0, result.stderr
     said = result.stderr
@@ -286,8 +302,16 @@ def test_api_key_flag_is_sent_and_never_shown(tmp_path: Path) -> None:
     with FakeOpenAIServer(answer_normally) as server:
         result = runner.invoke(
             app,
-            ["brief", str(folder), "--base-url", server.base_url, "--api-key", key]
-            + ["--no-cache", "-v"],
+            [
+                "brief",
+                str(folder),
+                "--base-url",
+                server.base_url,
+                "--api-key",
+                key,
+                "--no-cache",
+                "-v",
+            ],
         )
         sent = server.requests
     assert result.exit_code == 0, result.stderr
@@ -300,8 +324,15 @@ def test_a_remote_server_without_a_key_is_a_usage_error_naming_the_variable(
 ) -> None:
     result = runner.invoke(
         app,
-        ["brief", str(ARTICLES), "--base-url", "https://models.example.invalid/v1"]
-        + ["--no-cache", "-o", str(tmp_path / "b.md")],
+        [
+            "brief",
+            str(ARTICLES),
+            "--base-url",
+            "https://models.example.invalid/v1",
+            "--no-cache",
+            "-o",
+            str(tmp_path / "b.md"),
+        ],
     )
     assert result.exit_code == 2, result.stderr
     assert "OPENAI_API_KEY is not set" in result.stderr and "--api-key" in result.stderr

@@ -105,9 +105,7 @@ def finish(process: subprocess.Popen[str], timeout: float) -> str:
         raise AssertionError(f"the run did not end after the signal:\n{stacks}") from None
 
 
-def interrupt_mid_run(
-    tmp_path: Path, sig: signal.Signals
-) -> tuple[int, str, int, Path, int]:
+def interrupt_mid_run(tmp_path: Path, sig: signal.Signals) -> tuple[int, str, int, Path, int]:
     """Start a run, stop it with ``sig`` once 6 replies are saved; returns (code, stderr,
     entries saved, folder, the server's port: the next run asks the same server)."""
     folder = tmp_path / "articles"
