@@ -22,8 +22,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import cast
 
-from briefer.ingest import load_sources
-from briefer.tokens import count_tokens
+from briefer.ingestion._sources import load_sources
+from briefer.llm.tokens import count_tokens
 
 __all__ = ["ROOT", "Base", "load_script", "write_corpus"]
 

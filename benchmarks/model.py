@@ -10,7 +10,7 @@ The replies are shaped like a real model's, so that grounding and merging do rea
 - compose: a few items, each sentence a quote of a record present in the request and citing
   that record's id, so the checks pass and no follow-up call is needed.
 
-Usage is counted with the real tokenizer (``briefer.tokens``): prompt tokens over the messages
+Usage is counted with the real tokenizer (``briefer.llm.tokens``): prompt tokens over the messages
 and the schema, completion tokens over the reply, and the server waits ``latency`` plus
 ``per_token_latency`` per completion token. The server runs in its own process, so the CPU it
 spends is not the benchmarked process's.
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from briefer.llm.fake_server import FakeOpenAIServer, FakeReply
-from briefer.tokens import count_tokens
+from briefer.llm.tokens import count_tokens
 
 __all__ = ["ModelProcess", "compose_reply", "extraction_reply", "handle"]
 

@@ -117,7 +117,7 @@ async def _brief_once(
     from briefer.llm.openai import Endpoint, OpenAIClient
     from briefer.llm.recording import CachingClient
     from briefer.pipeline import BriefOptions, abrief
-    from briefer.render import render
+    from briefer.rendering._render import render
 
     inner = OpenAIClient(endpoint=Endpoint(base_url=base_url, api_key_env="OPENAI_API_KEY"))
     client = CachingClient(inner, cache)
@@ -135,8 +135,8 @@ async def _brief_once(
 
 def _warm_up() -> None:
     """Load the tokenizer and the HTML extractor once: the figures are the steady state."""
-    from briefer.ingest import load_sources
-    from briefer.tokens import get_encoding
+    from briefer.ingestion._sources import load_sources
+    from briefer.llm.tokens import get_encoding
 
     get_encoding("o200k_base")
     load_sources(sorted((ROOT / "examples" / "articles").iterdir()))
@@ -194,7 +194,7 @@ def _run_pipeline(
 
 def _run_merge(counts: Sequence[int]) -> dict[str, Any]:
     from benchmarks.corpus import load_script
-    from briefer.merge import merge_records
+    from briefer.merging._merge import merge_records
 
     generate = cast(
         Callable[[int], tuple[list[Any], list[Any]]], load_script("bench_merge").synthetic_events

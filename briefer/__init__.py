@@ -12,7 +12,7 @@ Clients live in ``briefer.llm``; test doubles in ``briefer.testing``; errors in 
 
 from __future__ import annotations
 
-from briefer.config import Settings, build_client, load_settings
+from briefer._files import write_output
 from briefer.errors import (
     AuthError,
     BrieferError,
@@ -30,8 +30,7 @@ from briefer.errors import (
     ServerError,
     TruncatedError,
 )
-from briefer.fetch import FetchPolicy
-from briefer.ingest import IngestResult, load_sources
+from briefer.ingestion import FetchPolicy, IngestResult, load_sources
 from briefer.llm import (
     CachingClient,
     FakeClient,
@@ -55,7 +54,6 @@ from briefer.models import (
     Source,
     StanceRecord,
 )
-from briefer.output import write_output
 from briefer.pipeline import (
     BriefOptions,
     ExtractOutcome,
@@ -65,7 +63,8 @@ from briefer.pipeline import (
     extract,
     nothing_usable,
 )
-from briefer.render import render
+from briefer.rendering import render
+from briefer.settings import Settings, build_client, load_settings
 
 __version__ = "0.1.0"
 

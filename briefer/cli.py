@@ -23,12 +23,12 @@ from rich.console import Console
 from rich.markup import escape
 
 import briefer
-from briefer.config import Settings, build_client, config_path, resolve_settings
+from briefer._files import write_output
 from briefer.errors import BrieferError, BudgetExceededError, ConfigError, NoRepliesError
 from briefer.llm.base import LLMClient, LLMRequest
 from briefer.models import Briefing, Excluded, Stats, Usage
-from briefer.output import write_output
 from briefer.pipeline import BriefOptions, nothing_usable
+from briefer.settings import Settings, build_client, config_path, resolve_settings
 
 _DEFAULTS = Settings()
 _CONFIG_NOTE = (
@@ -391,7 +391,7 @@ def _settings(
 def _options(
     settings: Settings, allow_private: bool, max_bytes: int, **extra: object
 ) -> BriefOptions:
-    from briefer.fetch import FetchPolicy
+    from briefer.ingestion import FetchPolicy
 
     return BriefOptions(
         model=settings.model,
@@ -497,7 +497,7 @@ def _summary(briefing: Briefing, seconds: float) -> str:
 
 
 def _format_for(output: Path | None, fmt: Format | None) -> Format:
-    from briefer.render import format_from_path
+    from briefer.rendering import format_from_path
 
     if fmt is not None:
         return fmt

@@ -1,7 +1,7 @@
 """What a briefing would cost, before any call: tokens, chunks, calls and an approximate price.
 
 Each extraction request a run would send is built and estimated with
-``briefer.pricing.estimate_request_tokens``, the estimate the budget of a run (``--max-cost``)
+``briefer.llm.pricing.estimate_request_tokens``, the estimate the budget of a run (``--max-cost``)
 reserves with: prompt tokens are counted exactly, completion tokens by a rule of thumb. The
 composition call cannot be built before the records exist; its prompt is estimated from the
 articles' length. Prices come from the one price table with the run's overrides
@@ -17,16 +17,16 @@ from typing import IO
 
 from pydantic import BaseModel, ConfigDict
 
-from briefer.extract import build_extraction_request
-from briefer.ingest import load_sources
-from briefer.models import Excluded
-from briefer.pipeline import BriefOptions, plan_chunks
-from briefer.pricing import (
+from briefer.extraction import build_extraction_request
+from briefer.ingestion import load_sources
+from briefer.llm.pricing import (
     COMPOSE_COMPLETION,
     estimate_cost,
     estimate_request_tokens,
     price_for,
 )
+from briefer.models import Excluded
+from briefer.pipeline import BriefOptions, plan_chunks
 
 __all__ = ["DocumentEstimate", "Estimate", "estimate"]
 

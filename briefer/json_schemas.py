@@ -5,16 +5,22 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 
 from briefer.llm.store import Recording
-from briefer.models import Briefing, ComposeReply, EventRecord, ExtractionReply, StanceRecord
+from briefer.models import (
+    Briefing,
+    ComposeReply,
+    EventRecord,
+    ExtractionReply,
+    StanceRecord,
+    reply_schema,
+)
 
 __all__ = ["SCHEMA_MODELS", "render_schema", "schema_for", "write_schemas"]
 
@@ -33,26 +39,14 @@ STRICT = ("extraction", "compose")
 
 
 def schema_for(name: str) -> dict[str, Any]:
-    """A fresh copy of the schema ``name`` (generated once per process: it takes milliseconds,
-    and every request carries one)."""
-    schema: dict[str, Any] = json.loads(_schema_text(name))
-    return schema
-
-
-@functools.cache
-def _schema_text(name: str) -> str:
-    model = SCHEMA_MODELS[name]
-    mode: Literal["validation", "serialization"] = (
-        "validation" if name in STRICT else "serialization"
-    )
-    schema = model.model_json_schema(mode=mode)
-    if name not in STRICT:
-        schema = {
-            "$schema": DIALECT,
-            "$id": f"https://briefer.dev/schemas/{name}.schema.json",
-            **schema,
-        }
-    return json.dumps(schema, ensure_ascii=False)
+    """The schema ``name``: a reply's as it is sent (``briefer.models.reply_schema``), or a
+    record's with its dialect and id."""
+    if name == "extraction":
+        return reply_schema(ExtractionReply)
+    if name == "compose":
+        return reply_schema(ComposeReply)
+    schema = SCHEMA_MODELS[name].model_json_schema(mode="serialization")
+    return {"$schema": DIALECT, "$id": f"https://briefer.dev/schemas/{name}.schema.json", **schema}
 
 
 def render_schema(name: str) -> str:

@@ -9,9 +9,13 @@ from a value (``quad_class`` from ``type``) are computed here, never asked of th
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from briefer.llm.usage import StageUsage, Usage  # counted by the model-call layer
 
 __all__ = [
     "EVENT_TYPES",
@@ -378,27 +382,6 @@ class BriefingItem(BaseModel):
     composer: Literal["llm", "deterministic"]
 
 
-class StageUsage(BaseModel):
-    """``calls`` were answered (``cached_calls`` of them from a cache or recordings); ``failed``
-    calls got no usable answer after ``retries``; tokens and cost are of answered calls."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    calls: int = 0
-    repairs: int = 0
-    retries: int = 0
-    failed: int = 0
-    cached_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float = 0.0
-
-
-class Usage(StageUsage):
-    stages: dict[str, StageUsage] = Field(default_factory=dict)
-
-
 class Stats(BaseModel):
     """Counts a reader can check the run by (no timings, so a replayed briefing is stable)."""
 
@@ -438,19 +421,6 @@ class Briefing(BaseModel):
     usage: Usage
     stats: Stats = Field(default_factory=Stats)
     notes: list[str] = Field(default_factory=list, description="What the reader should know.")
-
-    def to_markdown(self) -> str:
-        from briefer.render import render_markdown  # rendering is a later stage
-
-        return render_markdown(self)
-
-    def to_html(self) -> str:
-        from briefer.render import render_html
-
-        return render_html(self)
-
-    def to_json(self) -> str:
-        return self.model_dump_json(indent=2) + "\n"
 
 
 # --- LLM-facing (strict) ----------------------------------------------------------------------
@@ -533,3 +503,15 @@ class ComposeReply(BaseModel):
     model_config = _strict
 
     items: list[ComposeItem]
+
+
+@functools.cache
+def _reply_schema_text(model: type[BaseModel]) -> str:
+    return json.dumps(model.model_json_schema(mode="validation"), ensure_ascii=False)
+
+
+def reply_schema(model: type[ExtractionReply] | type[ComposeReply]) -> dict[str, Any]:
+    """A fresh copy of the strict JSON Schema a reply is asked in (generated once per process:
+    it takes milliseconds, and every request carries one)."""
+    schema: dict[str, Any] = json.loads(_reply_schema_text(model))
+    return schema

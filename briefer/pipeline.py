@@ -13,24 +13,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from briefer.chunk import chunk_document
-from briefer.compose import compose_items
+from briefer.composition import compose_items
 from briefer.errors import (
     BudgetExceededError,
     ConfigError,
     NoRepliesError,
 )
-from briefer.extract import ExtractionResult, extract_documents
-from briefer.fetch import FetchPolicy
-from briefer.ingest import load_sources
+from briefer.extraction import ExtractionResult, extract_documents
+from briefer.ingestion import FetchPolicy, chunk_document, load_sources
 from briefer.llm.base import LLMClient, LLMRequest
+from briefer.llm.pricing import Price, require_price
 from briefer.llm.structured import CallObserver, LLMRunner
-from briefer.merge import merge_records
+from briefer.llm.tokens import encoding_for_model
+from briefer.merging import merge_records
 from briefer.models import Briefing, Chunk, Document, Excluded, Stats
-from briefer.normalize import resolve_publication_years, written_date
-from briefer.pricing import Price, require_price
-from briefer.tokens import encoding_for_model
-from briefer.words import ordinary_words
+from briefer.text.dates import resolve_publication_years, written_date
+from briefer.text.words import ordinary_words
 
 __all__ = [
     "BriefOptions",
@@ -128,7 +126,7 @@ def plan_chunks(documents: Sequence[Document], options: BriefOptions) -> dict[st
 
 
 def _default_client(options: BriefOptions) -> LLMClient:
-    from briefer.config import build_client, load_settings
+    from briefer.settings import build_client, load_settings
 
     return build_client(load_settings(model=options.model))
 

@@ -15,9 +15,9 @@ import resource
 import sys
 import time
 
-from briefer.chunk import chunk_document
+from briefer.ingestion._chunk import chunk_document
+from briefer.llm.tokens import count_tokens, get_encoding
 from briefer.models import Document, Source
-from briefer.tokens import count_tokens, get_encoding
 
 __all__ = ["main", "make_article"]
 

@@ -1,4 +1,4 @@
-"""Fit the completion-token rule ``briefer.pricing`` estimates with, on the evaluation set.
+"""Fit the completion-token rule ``briefer.llm.pricing`` estimates with, on the evaluation set.
 
     .venv/bin/python scripts/measure_completion_rule.py
 
@@ -15,8 +15,8 @@ import json
 import statistics
 from pathlib import Path
 
-from briefer import pricing
-from briefer.tokens import count_tokens
+from briefer.llm import pricing
+from briefer.llm.tokens import count_tokens
 
 STORIES = Path(__file__).resolve().parents[1] / "evals" / "stories"
 

@@ -15,11 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from briefer.chunk import chunk_document
-from briefer.extract import build_extraction_request
-from briefer.ingest import load_sources
+from briefer.extraction._records import build_extraction_request
+from briefer.ingestion._chunk import chunk_document
+from briefer.ingestion._sources import load_sources
 from briefer.llm.base import LLMRequest
-from briefer.tokens import count_tokens
+from briefer.llm.tokens import count_tokens
 
 MESSAGE_OVERHEAD_TOKENS = 4  # role and separators per chat message, as chat formats count them
 MODEL = "gpt-4o-mini"

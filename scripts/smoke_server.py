@@ -27,9 +27,9 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from briefer.chunk import chunk_document
 from briefer.errors import BrieferError
-from briefer.extract import build_extraction_request
+from briefer.extraction._records import build_extraction_request
+from briefer.ingestion._chunk import chunk_document
 from briefer.llm.base import LLMResponse, normalize_base_url
 from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.structured import validate_reply

@@ -19,7 +19,7 @@ from pathlib import Path
 import briefer
 from briefer.llm import FunctionClient, LLMRequest, LLMResponse, RecordingClient, TokenUsage
 from briefer.llm.base import canonical_json
-from briefer.tokens import count_tokens
+from briefer.llm.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLES = ROOT / "examples" / "articles"

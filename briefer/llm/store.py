@@ -15,9 +15,9 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from briefer._files import write_atomic
 from briefer.errors import ConfigError
 from briefer.llm.base import LLMRequest, LLMResponse, Message, RequestContext, TokenUsage
-from briefer.output import write_atomic
 
 __all__ = [
     "RECORDING_FORMAT",

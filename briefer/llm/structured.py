@@ -13,7 +13,7 @@ in ``LLMRunner.failures``, so a run can tell "every call failed" from "some inpu
 Caching: a call that ends refused or still invalid after its repairs is ``forget``-ed (the
 client drops its cached replies, when it caches), so a later run asks again.
 
-Budget: before a call starts, its cost is estimated with ``briefer.pricing.estimate_request_cost``
+Budget: before a call starts, its cost is estimated with ``pricing.estimate_request_cost``
 (the estimate ``briefer estimate`` prints). A call is refused (``BudgetExceededError``) when the
 spend so far, plus the estimates of the calls in flight, plus its own estimate would pass
 ``max_cost``; when a reply comes, its estimate is replaced by what it cost. A call the client
@@ -41,8 +41,8 @@ from briefer.errors import (
     TruncatedError,
 )
 from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, Message, bind_request
-from briefer.models import StageUsage, Usage
-from briefer.pricing import Price, estimate_cost, estimate_request_cost, require_price
+from briefer.llm.pricing import Price, estimate_cost, estimate_request_cost, require_price
+from briefer.llm.usage import StageUsage, Usage
 
 __all__ = [
     "CallFailure",

@@ -18,8 +18,8 @@ from briefer import BriefOptions
 from briefer.cli import app
 from briefer.errors import BudgetExceededError
 from briefer.estimate import estimate as estimate_run
+from briefer.llm.tokens import count_tokens
 from briefer.testing import FakeOpenAIServer, FakeReply, FunctionClient
-from briefer.tokens import count_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "examples" / "articles"

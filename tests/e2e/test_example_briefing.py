@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 import briefer
 from briefer.cli import app
 from briefer.json_schemas import schema_for
+from briefer.rendering import render_html, render_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "examples" / "articles"
@@ -173,8 +174,8 @@ def test_library_briefing_renders_itself(fmt: str) -> None:
     rendered = briefer.render(briefing, fmt)  # type: ignore[arg-type]
     assert rendered.strip()
     if fmt == "markdown":
-        assert rendered == briefing.to_markdown()
+        assert rendered == render_markdown(briefing)
     elif fmt == "html":
-        assert rendered == briefing.to_html()
+        assert rendered == render_html(briefing)
     else:
         assert briefer.Briefing.model_validate_json(rendered).events == briefing.events

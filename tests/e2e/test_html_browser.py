@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 import briefer
-from briefer.compose import compose_deterministic
+from briefer.composition._compose import compose_deterministic
+from briefer.rendering import render_html
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "examples" / "articles"
@@ -279,7 +280,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = {}
     for name, briefing in (("composed", composed), ("deterministic", plain)):
         path = folder / f"{name}.html"
-        path.write_text(briefing.to_html(), encoding="utf-8")
+        path.write_text(render_html(briefing), encoding="utf-8")
         out[name] = path
     return out
 

@@ -16,7 +16,7 @@ from reliability.support import BRIEFER, REPO, Run, assert_no_traceback, run_cli
 from typer.testing import CliRunner
 
 from briefer.cli import app
-from briefer.ingest import TITLE_CHARS
+from briefer.ingestion._sources import TITLE_CHARS
 
 __all__ = ["web_server"]
 

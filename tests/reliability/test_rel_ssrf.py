@@ -15,7 +15,7 @@ from helpers.web_server import WebServer, web_server
 from reliability.support import assert_no_traceback, run_cli
 from typer.testing import CliRunner
 
-import briefer.fetch
+import briefer.ingestion._fetch
 from briefer.cli import app
 
 __all__ = ["web_server"]
@@ -82,13 +82,13 @@ def test_allow_private_lets_loopback_through(web_server: WebServer) -> None:
 def loopback_is_public(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """Treat 127.0.0.1 as a public address (the test's stand-in for a public site), and
     record every connection attempted."""
-    real_problem = briefer.fetch.address_problem
+    real_problem = briefer.ingestion._fetch.address_problem
     loopback = ipaddress.ip_address("127.0.0.1")
 
     def problem(address: Any) -> str | None:
         return None if address == loopback else real_problem(address)
 
-    monkeypatch.setattr(briefer.fetch, "address_problem", problem)
+    monkeypatch.setattr(briefer.ingestion._fetch, "address_problem", problem)
     attempts: list[Any] = []
     guarded = socket.socket.connect
 

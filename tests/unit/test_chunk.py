@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefer import chunk as chunk_module
-from briefer.chunk import chunk_document, split_chunk
 from briefer.errors import ConfigError
+from briefer.ingestion import _chunk as chunk_module
+from briefer.ingestion._chunk import chunk_document, split_chunk
+from briefer.llm.tokens import count_tokens
 from briefer.models import Chunk, Document, Source
-from briefer.tokens import count_tokens
 
 NEWS = (
     "the United States Treasury sanctioned five North Korean officials on Wednesday after "

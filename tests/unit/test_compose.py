@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from briefer._resources import read_resource
-from briefer.citations import check_item, numbers_in
-from briefer.compose import (
+from briefer.composition._citations import check_item, numbers_in
+from briefer.composition._compose import (
     PROMPT_VERSION,
     TOP_ITEMS,
     as_compose_item,
@@ -25,7 +25,7 @@ from briefer.llm.base import LLMRequest, LLMResponse
 from briefer.llm.fake import FunctionClient, Reply
 from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.structured import LLMRunner
-from briefer.merge import MergeResult, merge_records
+from briefer.merging._merge import MergeResult, merge_records
 from briefer.models import (
     Actor,
     ComposeItem,
@@ -44,7 +44,7 @@ from briefer.models import (
     UpdateValue,
 )
 from briefer.testing import FakeOpenAIServer, FakeReply
-from briefer.words import ordinary_words
+from briefer.text.words import ordinary_words
 
 US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
 NK = Actor(name="North Korea", canonical="North Korea", country="PRK", kind="government")

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from briefer import countries
-from briefer.aliases import ALIASES, alias_key
-from briefer.countries import (
+from briefer.text import countries
+from briefer.text.aliases import ALIASES, alias_key
+from briefer.text.countries import (
     codes_for,
     countries_mentioned,
     country_codes,

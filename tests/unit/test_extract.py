@@ -5,9 +5,9 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from briefer.chunk import split_chunk
+from briefer._prompts import load_template
 from briefer.errors import BudgetExceededError, ServerError
-from briefer.extract import (
+from briefer.extraction._records import (
     ARTICLE_CLOSE,
     ARTICLE_OPEN,
     MAX_SPLIT_DEPTH,
@@ -18,13 +18,13 @@ from briefer.extract import (
     extract_documents,
     extraction_prompt_version,
 )
+from briefer.ingestion._chunk import split_chunk
 from briefer.llm.base import LLMRequest, LLMResponse
 from briefer.llm.fake import FakeClient, FunctionClient, Reply
 from briefer.llm.structured import LLMRunner
-from briefer.merge import merge_records
+from briefer.llm.tokens import count_tokens
+from briefer.merging._merge import merge_records
 from briefer.models import Chunk, Document, Source
-from briefer.templates import load_template
-from briefer.tokens import count_tokens
 
 MODEL = "gpt-4o-mini"
 

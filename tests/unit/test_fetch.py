@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from helpers.web_server import WebServer, web_server
 
-from briefer import fetch
 from briefer.errors import InputError
-from briefer.fetch import (
+from briefer.ingestion import _fetch as fetch
+from briefer.ingestion._fetch import (
     FetchPolicy,
     address_problem,
     afetch_url,

@@ -5,7 +5,7 @@ import datetime as dt
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefer.ground import (
+from briefer.extraction._ground import (
     carries_a_record,
     ground_records,
     instruction_spans,

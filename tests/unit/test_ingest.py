@@ -15,8 +15,8 @@ import pytest
 from helpers.web_server import WebServer, web_server
 
 from briefer.errors import InputError
-from briefer.fetch import FetchPolicy
-from briefer.ingest import (
+from briefer.ingestion._fetch import FetchPolicy
+from briefer.ingestion._sources import (
     TITLE_CHARS,
     IngestResult,
     bounded_title,
@@ -644,7 +644,7 @@ def test_ingest_text_ids_and_empty() -> None:
 def test_default_token_count_uses_the_project_tokenizer() -> None:
     text = "The commission will meet every three months."
     try:
-        from briefer.tokens import count_tokens
+        from briefer.llm.tokens import count_tokens
     except ImportError:
         expected = len(text) // 4
     else:

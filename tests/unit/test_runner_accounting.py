@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from briefer.errors import BudgetExceededError, ConfigError, ServerError
 from briefer.llm.base import LLMRequest, LLMResponse, Message, RequestContext
+from briefer.llm.pricing import estimate_request_cost
 from briefer.llm.structured import LLMRunner, note_retry
-from briefer.pricing import estimate_request_cost
 
 SCHEMA = {
     "type": "object",

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
-from briefer import tokens
 from briefer.errors import ConfigError
+from briefer.llm import tokens
 
 SAMPLES = [
     "",

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from llm_helpers import Answer, make_request
 
-from briefer.config import build_client, load_settings
 from briefer.errors import AuthError, ConfigError
 from briefer.llm.openai import OpenAIClient
 from briefer.llm.recording import CachingClient, RecordingClient
 from briefer.llm.replay import ReplayClient
 from briefer.llm.structured import LLMRunner
+from briefer.settings import build_client, load_settings
 from briefer.testing import FakeOpenAIServer
 
 

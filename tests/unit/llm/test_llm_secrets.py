@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from llm_helpers import Answer, make_request
 
-from briefer.config import build_client, load_settings
 from briefer.errors import BrieferError
 from briefer.llm.structured import LLMRunner
+from briefer.settings import build_client, load_settings
 from briefer.testing import FakeOpenAIServer, FakeReply
 
 SENTINEL = "sk-test-SENTINEL-0123456789"

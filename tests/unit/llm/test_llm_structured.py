@@ -12,13 +12,13 @@ from llm_helpers import Answer, ClientFactory, make_request
 from briefer.errors import BudgetExceededError, InvalidReplyError
 from briefer.llm.base import LLMRequest, LLMResponse
 from briefer.llm.fake import FakeClient
+from briefer.llm.pricing import Price, estimate_request_tokens
 from briefer.llm.structured import (
     LLMRunner,
     complete_sync,
     estimate_request_cost,
     gather_in_order,
 )
-from briefer.pricing import Price, estimate_request_tokens
 from briefer.testing import FakeOpenAIServer, FakeReply
 
 pytestmark = pytest.mark.usefixtures("api_key")

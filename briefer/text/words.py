@@ -4,7 +4,7 @@ A name is written in a text when one of its distinctive words is, in one of its 
 and "Korean", "dockworker" and "dockworkers", "Ruiz" for "Ana Ruiz"); a name made only of
 words that say what an actor is ("the ministry", "United States") needs all of them. States are
 also written by their other names, demonyms and capitals ("Washington" for the United States,
-"Kenyan" for Kenya), which ``briefer.countries`` knows.
+"Kenyan" for Kenya), which ``briefer.text.countries`` knows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from briefer.countries import countries_mentioned, names_for
+from briefer.text.countries import countries_mentioned, names_for
 
 __all__ = ["ROLE_WORDS", "name_written_in", "ordinary_words", "same_word", "word_set", "words_of"]
 

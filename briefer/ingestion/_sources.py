@@ -15,7 +15,7 @@ Inputs, processed in the order given (the result is deterministic):
   read and could not be stays a loss (``skipped=False``): not valid UTF-8, too large,
   unreadable, a broken link. So is the folder itself when it held no article and no file that
   failed ("no usable files"). A file named directly that fails is a loss, whatever the reason.
-- an **http(s) URL**: fetched by :mod:`briefer.fetch` (several at once), then as HTML or text
+- an **http(s) URL**: fetched by ``_fetch`` (several at once), then as HTML or text
   according to its content type. The outlet falls back to the host name.
 - ``-``: **stdin** (``sys.stdin`` unless a stream is passed): a list of inputs, or the text of one
   article (HTML when it starts with a tag). Leaving out blank lines and comment lines (``#``
@@ -124,7 +124,7 @@ from typing import IO, Any
 from urllib.parse import urlsplit
 
 from briefer.errors import InputError
-from briefer.fetch import FetchedPage, FetchPolicy, fetch_url, format_size
+from briefer.ingestion._fetch import FetchedPage, FetchPolicy, fetch_url, format_size
 from briefer.models import Document, Excluded, Source
 
 __all__ = [
@@ -197,7 +197,7 @@ class IngestResult:
 def default_count_tokens(text: str) -> int:
     """The project tokenizer when available, else about four characters per token."""
     try:
-        from briefer.tokens import count_tokens  # type: ignore[import-not-found,unused-ignore]
+        from briefer.llm.tokens import count_tokens  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return len(text) // 4
     return int(count_tokens(text))

@@ -26,10 +26,10 @@ from pathlib import PurePath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from briefer.compose import POLARITY_WORDS, date_span, event_wording, holder_label
+from briefer.composition import POLARITY_WORDS, date_span, event_wording, holder_label
 from briefer.errors import ConfigError
 from briefer.models import Briefing, BriefingItem, Evidence, MergedEvent, MergedStance, Source
-from briefer.normalize import written_date
+from briefer.text.dates import written_date
 
 __all__ = [
     "SECTION_TITLES",

@@ -9,7 +9,7 @@ States), and the label of each cited record's sources (its outlet, else its titl
 citation shows it). Nothing computed in code counts: the day, month or year of an event's
 resolved date is not evidence for "12 people" nor for "on 12 January".
 
-* **Numbers** are read by ``briefer.numbers`` (digits, words, scales, percentages, money). A
+* **Numbers** are read by ``briefer.text.numbers`` (digits, words, scales, percentages, money). A
   number is written in the evidence when the evidence states the same value.
 * **Names** are capitalised words and acronyms ("Rotterdam", "EU", "U.N."), leaving out the
   sentence's first word unless it names a state, and month and weekday names (dates, below). A
@@ -24,10 +24,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 
-from briefer.countries import codes_for, countries_mentioned
 from briefer.models import ComposeItem, MergedEvent, MergedStance, Source
-from briefer.numbers import numbers_in
-from briefer.words import same_word, word_set
+from briefer.text.countries import codes_for, countries_mentioned
+from briefer.text.numbers import numbers_in
+from briefer.text.words import same_word, word_set
 
 __all__ = [
     "check_item",
@@ -314,7 +314,7 @@ def check_item(
 ) -> list[str]:
     """What is wrong with ``item``: uncited sentences, unknown ids, and numbers, names or
     dates that the cited evidence does not write. ``common_words`` are the words the articles
-    write in lower case (``briefer.words.ordinary_words``): capitalised at the start of a
+    write in lower case (``briefer.text.words.ordinary_words``): capitalised at the start of a
     sentence or in a headline, they name no one."""
     by_id = {s.id: s for s in sources}
     failures: list[str] = []

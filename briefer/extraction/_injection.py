@@ -2,7 +2,7 @@
 
 An article may carry text addressed to the summarising model rather than to its readers: a
 planted line telling the model what to report, dressed as an editor's note, a system message or
-a plea. Such a passage is quarantined (see ``briefer.ground``): a quote standing inside it grounds
+a plea. Such a passage is quarantined (see ``_ground``): a quote standing inside it grounds
 nothing. No fixed phrase is looked for. Each sentence is judged by what it does, from independent
 signals, and is flagged when they combine.
 

@@ -1,7 +1,7 @@
 """The one price table, in USD per million tokens, and the one estimate of what a call costs.
 
 Prices are approximate: prices change. The CLI overrides them with the config file's ``prices``
-or ``BRIEFER_PRICES`` (read in ``briefer.config``); the library takes them as
+or ``BRIEFER_PRICES`` (read in ``briefer.settings``); the library takes them as
 ``BriefOptions(prices=...)``.
 
 ``estimate_request_tokens`` is used both by ``briefer estimate`` and by the budget of a run
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from briefer.errors import ConfigError
-from briefer.tokens import count_tokens, encoding_for_model
+from briefer.llm.tokens import count_tokens, encoding_for_model
 
 if TYPE_CHECKING:  # briefer.llm imports this module
     from briefer.llm.base import LLMRequest

@@ -8,7 +8,7 @@ A record none of whose quotes is found is not grounded and never reaches a brief
 
 Text that addresses the model rather than the reader, in any wording ("ignore previous
 instructions and report that ...", "Summaries of this page should say ...", a fake "[SYSTEM]"
-line), is quarantined (``briefer.injection``): a quote standing in such a passage grounds
+line), is quarantined (``_injection``): a quote standing in such a passage grounds
 nothing, so a record a model was talked into by the article is dropped even when it copies the
 injected words.
 """
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Literal, Protocol, TypeVar
 
-from briefer.injection import instruction_spans as _instruction_spans
+from briefer.extraction._injection import instruction_spans as _instruction_spans
 from briefer.models import Document, Evidence
-from briefer.words import same_word
+from briefer.text.words import same_word
 
 __all__ = [
     "MIN_DISTINCTIVE_WORDS",
@@ -236,7 +236,7 @@ def locate_quote(
 
 def instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Passages of ``text`` addressed to a model rather than to readers, whatever their
-    wording (see ``briefer.injection``); a quote inside one grounds nothing."""
+    wording (see ``briefer.extraction._injection``); a quote inside one grounds nothing."""
     return _instruction_spans(text)
 
 
@@ -345,7 +345,7 @@ def ground_records(
     An item none of whose found quotes carries a record is dropped and counted, or, with
     ``keep_ungrounded``, kept with ``grounded=False``: the quotes found keep their offsets, and
     each quote not in the text gets an empty span at the start of ``prefer`` (no offsets can be
-    honest for it). An item resting on a passage addressed to a model (``briefer.injection``) is
+    honest for it). An item resting on a passage addressed to a model (``_injection``) is
     never kept, whatever ``keep_ungrounded`` says: that is an instruction, not an unverified
     claim.
     """

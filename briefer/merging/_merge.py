@@ -85,7 +85,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from briefer.countries import codes_for
 from briefer.models import (
     Actor,
     Conflict,
@@ -101,8 +100,9 @@ from briefer.models import (
     Update,
     UpdateValue,
 )
-from briefer.numbers import NUMBER_WORDS, VAGUE_NUMBER_WORDS, find_numbers
-from briefer.words import ROLE_WORDS
+from briefer.text.countries import codes_for
+from briefer.text.numbers import NUMBER_WORDS, VAGUE_NUMBER_WORDS, find_numbers
+from briefer.text.words import ROLE_WORDS
 
 __all__ = [
     "CONFLICT_ACTORS",

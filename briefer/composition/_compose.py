@@ -2,7 +2,7 @@
 
 The model writes only the "top" section, in one call; every item it returns is checked in code
 (each sentence cites known records, each number is in the cited records, see
-``briefer.citations``). Failing items are asked again once, in a single follow-up call with the
+``_citations``). Failing items are asked again once, in a single follow-up call with the
 failures; an item that still fails is replaced by the deterministic text for the records it
 cites (or dropped when it cites none), with a note. When the call fails altogether, the whole
 briefing is written by the deterministic composer, with a note. The other sections (where
@@ -29,10 +29,13 @@ from string import Template
 from typing import Any, Literal, Protocol
 
 from briefer._resources import read_resource
-from briefer.citations import check_item, format_number, sentence_failures, source_label
-from briefer.countries import codes_for, country_name
+from briefer.composition._citations import (
+    check_item,
+    format_number,
+    sentence_failures,
+    source_label,
+)
 from briefer.errors import BudgetExceededError, LLMError
-from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner
 from briefer.models import (
@@ -47,9 +50,11 @@ from briefer.models import (
     MergedStance,
     Source,
     Update,
+    reply_schema,
 )
-from briefer.normalize import month_name, weekday_name, written_date, written_month
-from briefer.numbers import find_numbers
+from briefer.text.countries import codes_for, country_name
+from briefer.text.dates import month_name, weekday_name, written_date, written_month
+from briefer.text.numbers import find_numbers
 
 __all__ = [
     "COMPOSE_TOKENS_PER_ITEM",
@@ -951,7 +956,7 @@ def build_compose_request(
             Message(role="user", content=user),
         ),
         schema_name="compose",
-        response_schema=schema_for("compose"),
+        response_schema=reply_schema(ComposeReply),
         prompt_version=PROMPT_VERSION,
         temperature=0.0,
         max_tokens=compose_max_tokens(TOP_ITEMS),
@@ -1018,7 +1023,7 @@ async def compose_items(
     When the composition call fails, or would pass the budget, the deterministic composer
     writes the briefing and a note says why: what was extracted is never thrown away.
     ``common_words`` are the articles' lower-case words, for the name check of headlines and
-    of sentences' first words (``briefer.citations.check_item``).
+    of sentences' first words (``briefer.composition._citations.check_item``).
     """
     if runner is None:
         return ComposeResult(compose_deterministic(merged, sources, date=date), "deterministic")

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from briefer.errors import ConfigError
 from briefer.llm.base import LLMClient
-from briefer.pricing import Price
+from briefer.llm.pricing import Price
 
 __all__ = [
     "ENV_VARIABLES",
@@ -69,7 +69,7 @@ class Settings(BaseModel):
     api_key: SecretStr | None = Field(default=None, exclude=True)
 
     def price_table(self) -> dict[str, Price]:
-        """The price overrides in the form ``briefer.pricing`` takes."""
+        """The price overrides in the form ``briefer.llm.pricing`` takes."""
         return {name: Price(**p.model_dump()) for name, p in self.prices.items()}
 
 

@@ -19,11 +19,11 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from briefer.chunk import split_chunk
-from briefer.countries import codes_for, countries_mentioned, country_name, find_mentions
+from briefer._prompts import PromptTemplate, load_template
 from briefer.errors import BudgetExceededError, LLMError, RefusalError, TruncatedError
-from briefer.ground import GroundedItem, evidence_carries, ground_records, locate_quote
-from briefer.json_schemas import schema_for
+from briefer.extraction._actors import canonicalize_actor, tidy_name
+from briefer.extraction._ground import GroundedItem, evidence_carries, ground_records, locate_quote
+from briefer.ingestion import split_chunk
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner, gather_in_order
 from briefer.models import (
@@ -41,17 +41,12 @@ from briefer.models import (
     Quantity,
     StanceRecord,
     Stats,
+    reply_schema,
 )
-from briefer.normalize import (
-    canonicalize_actor,
-    future_tense_around,
-    resolve_date,
-    tidy_name,
-    weekday_name,
-)
-from briefer.numbers import find_numbers, value_agrees
-from briefer.templates import PromptTemplate, load_template
-from briefer.words import name_written_in, word_set
+from briefer.text.countries import codes_for, countries_mentioned, country_name, find_mentions
+from briefer.text.dates import future_tense_around, resolve_date, weekday_name
+from briefer.text.numbers import find_numbers, value_agrees
+from briefer.text.words import name_written_in, word_set
 
 __all__ = [
     "ARTICLE_CLOSE",
@@ -152,7 +147,7 @@ def build_extraction_request(
             Message(role="user", content=content),
         ),
         schema_name=SCHEMA_NAME,
-        response_schema=schema_for("extraction"),
+        response_schema=reply_schema(ExtractionReply),
         prompt_version=system.version,
         max_tokens=max_tokens,
         context=RequestContext(stage="extract", source_id=doc.id, chunk_id=chunk.id),

@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from briefer.errors import ConfigError
+from briefer.llm.tokens import DEFAULT_ENCODING, count_tokens, encode, token_ends
 from briefer.models import Chunk, Document
-from briefer.tokens import DEFAULT_ENCODING, count_tokens, encode, token_ends
 
 __all__ = ["MIN_MAX_TOKENS", "chunk_document", "split_chunk"]
 
