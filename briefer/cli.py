@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.console import Console
@@ -25,10 +25,12 @@ from rich.markup import escape
 import briefer
 from briefer._files import write_output
 from briefer.errors import BrieferError, BudgetExceededError, ConfigError, NoRepliesError
-from briefer.llm.base import LLMClient, LLMRequest
-from briefer.models import Briefing, Excluded, Stats, Usage
-from briefer.pipeline import BriefOptions, nothing_usable
 from briefer.settings import Settings, build_client, config_path, resolve_settings
+
+if TYPE_CHECKING:  # the stages are imported by the commands that run them: --help stays quick
+    from briefer.llm.base import LLMClient, LLMRequest
+    from briefer.models import Briefing, Excluded, Stats, Usage
+    from briefer.pipeline import BriefOptions
 
 _DEFAULTS = Settings()
 _CONFIG_NOTE = (
@@ -392,6 +394,7 @@ def _options(
     settings: Settings, allow_private: bool, max_bytes: int, **extra: object
 ) -> BriefOptions:
     from briefer.ingestion import FetchPolicy
+    from briefer.pipeline import BriefOptions
 
     return BriefOptions(
         model=settings.model,
@@ -511,20 +514,73 @@ def _format_for(output: Path | None, fmt: Format | None) -> Format:
     return "markdown"
 
 
-def _run(work: Callable[[StderrProgress], R], *, describe: str, quiet: bool, verbose: bool) -> R:
-    """``work`` with progress on stderr (and briefer's log, with ``--verbose``). A run in
-    which no call was answered ends here: what was left out, then the one-line cause."""
-    with (
-        _logging_to_stderr(verbose),
-        StderrProgress(enabled=not quiet, verbose=verbose) as progress,
-    ):
-        if verbose:
-            progress.say(describe)
+class _ModelRun:
+    """What ``brief`` and ``extract`` share: the settings their flags give, the client those
+    describe, progress while the work runs, and how a failure or an interrupt ends it."""
+
+    def __init__(
+        self,
+        model: str | None,
+        base_url: str | None,
+        api_key: str | None,
+        timeout: float | None,
+        replay: Path | None,
+        record: Path | None,
+        no_cache: bool,
+        concurrency: int | None,
+        max_cost: float | None,
+    ) -> None:
+        self._settings: Callable[[], Settings] = lambda: _settings(
+            model,
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            replay=replay,
+            record=record,
+            no_cache=no_cache,
+            concurrency=concurrency,
+            max_cost=max_cost,
+        )
+        self._client: LLMClient | None = None
+        self._model = model or ""
+
+    @property
+    def client(self) -> LLMClient:
+        assert self._client is not None, "start() first"
+        return self._client
+
+    def start(self, allow_private: bool, max_bytes: int, **extra: object) -> BriefOptions:
+        """Settings, the client they describe and the run's options."""
+        settings = self._settings()
+        self._client = build_client(settings)
+        self._model = settings.model
+        return _options(settings, allow_private, max_bytes, **extra)
+
+    def call(self, work: Callable[[StderrProgress], R], *, quiet: bool, verbose: bool) -> R:
+        """``work`` with progress on stderr (and briefer's log, with ``--verbose``). A run in
+        which no call was answered ends here: what was left out, then the one-line cause."""
+        with (
+            _logging_to_stderr(verbose),
+            StderrProgress(enabled=not quiet, verbose=verbose) as progress,
+        ):
+            if verbose:
+                progress.say(f"model {self._model}; {_describe(self.client)}")
+            try:
+                return work(progress)
+            except (NoRepliesError, BudgetExceededError) as exc:
+                _report_excluded(exc.excluded)
+                raise _fail(exc) from None
+
+    @contextlib.contextmanager
+    def failing_cleanly(self) -> Iterator[None]:
+        """An expected failure is one line and its exit code; Ctrl-C says what was saved."""
         try:
-            return work(progress)
-        except (NoRepliesError, BudgetExceededError) as exc:
-            _report_excluded(exc.excluded)
+            yield
+        except BrieferError as exc:
             raise _fail(exc) from None
+        except KeyboardInterrupt:
+            err.print(f"interrupted: {_saved_in(self._client)}", markup=False)
+            raise typer.Exit(130) from None
 
 
 def _refuse_nothing_usable(
@@ -543,6 +599,8 @@ def _refuse_nothing_usable(
         raise BrieferError("no usable input: every source was excluded")
     for note in notes:
         err.print(f"note: {note}", markup=False)
+    from briefer.pipeline import nothing_usable
+
     problem = nothing_usable(stats, records, model)
     if problem is not None:
         raise BrieferError(f"{problem}; nothing was written")
@@ -591,23 +649,12 @@ def brief(
 ) -> None:
     """Write a sourced briefing of SOURCE... (files, folders, http(s) URLs, or - for stdin)."""
     started = time.perf_counter()
-    client: LLMClient | None = None
-    try:
+    run = _ModelRun(
+        model, base_url, api_key, timeout, replay, record, no_cache, concurrency, max_cost
+    )
+    with run.failing_cleanly():
         fmt = _format_for(output, format)
-        settings = _settings(
-            model,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            replay=replay,
-            record=record,
-            no_cache=no_cache,
-            concurrency=concurrency,
-            max_cost=max_cost,
-        )
-        client = build_client(settings)
-        options = _options(
-            settings,
+        options = run.start(
             allow_private,
             max_bytes,
             date=date.date() if date else None,
@@ -615,11 +662,10 @@ def brief(
             compose=not no_compose,
             keep_ungrounded=keep_ungrounded,
         )
-        result = _run(
+        result = run.call(
             lambda progress: briefer.brief(
-                sources, client=client, options=options, progress=progress, stdin=sys.stdin
+                sources, client=run.client, options=options, progress=progress, stdin=sys.stdin
             ),
-            describe=f"model {settings.model}; {_describe(client)}",
             quiet=quiet,
             verbose=verbose,
         )
@@ -632,11 +678,6 @@ def brief(
             model=result.model,
         )
         write_output(output, briefer.render(result, fmt))
-    except BrieferError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {_saved_in(client)}", markup=False)
-        raise typer.Exit(130) from None
     if not quiet:
         err.print(_summary(result, time.perf_counter() - started))
     raise typer.Exit(3 if _partial(result.excluded) else 0)
@@ -662,32 +703,17 @@ def extract(
     verbose: VerboseOpt = False,
 ) -> None:
     """Extract the grounded event and stance records of SOURCE... as JSON Lines."""
-    client: LLMClient | None = None
-    try:
-        settings = _settings(
-            model,
-            base_url=base_url,
-            api_key=api_key,
-            timeout=timeout,
-            replay=replay,
-            record=record,
-            no_cache=no_cache,
-            concurrency=concurrency,
-            max_cost=max_cost,
+    run = _ModelRun(
+        model, base_url, api_key, timeout, replay, record, no_cache, concurrency, max_cost
+    )
+    with run.failing_cleanly():
+        options = run.start(
+            allow_private, max_bytes, keep_ungrounded=keep_ungrounded, compose=False
         )
-        client = build_client(settings)
-        options = _options(
-            settings,
-            allow_private,
-            max_bytes,
-            keep_ungrounded=keep_ungrounded,
-            compose=False,
-        )
-        outcome = _run(
+        outcome = run.call(
             lambda progress: briefer.extract(
-                sources, client=client, options=options, progress=progress, stdin=sys.stdin
+                sources, client=run.client, options=options, progress=progress, stdin=sys.stdin
             ),
-            describe=f"model {settings.model}; {_describe(client)}",
             quiet=quiet,
             verbose=verbose,
         )
@@ -698,14 +724,9 @@ def extract(
             notes=outcome.notes,
             stats=outcome.stats,
             records=len(records),
-            model=settings.model,
+            model=options.model,
         )
         write_output(output, "".join(r.model_dump_json() + "\n" for r in records))
-    except BrieferError as exc:
-        raise _fail(exc) from None
-    except KeyboardInterrupt:
-        err.print(f"interrupted: {_saved_in(client)}", markup=False)
-        raise typer.Exit(130) from None
     if not quiet:
         s = outcome.stats
         err.print(
@@ -800,6 +821,8 @@ def render(
         except OSError as exc:
             raise ConfigError(f"{briefing_json}: {exc.strerror or exc}") from None
         try:
+            from briefer.models import Briefing
+
             result = Briefing.model_validate(json.loads(raw))
         except (ValueError, TypeError) as exc:
             first = str(exc).splitlines()[0]

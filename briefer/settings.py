@@ -16,14 +16,16 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from briefer.errors import ConfigError
-from briefer.llm.base import LLMClient
-from briefer.llm.pricing import Price
+
+if TYPE_CHECKING:  # imported when used: reading settings must stay cheap (``briefer --help``)
+    from briefer.llm.base import LLMClient
+    from briefer.llm.pricing import Price
 
 __all__ = [
     "ENV_VARIABLES",
@@ -70,11 +72,16 @@ class Settings(BaseModel):
 
     def price_table(self) -> dict[str, Price]:
         """The price overrides in the form ``briefer.llm.pricing`` takes."""
+        from briefer.llm.pricing import Price
+
         return {name: Price(**p.model_dump()) for name, p in self.prices.items()}
 
 
-# Environment variable -> setting. Booleans take 1/0, true/false, yes/no, on/off.
+# Environment variable -> setting, the later winning over the earlier (BRIEFER_BASE_URL over the
+# OpenAI SDK's own OPENAI_BASE_URL). Booleans take 1/0, true/false, yes/no, on/off. These are the
+# only variables briefer reads, besides the one that holds the key (api_key_env).
 ENV_VARIABLES: dict[str, str] = {
+    "OPENAI_BASE_URL": "base_url",
     "BRIEFER_MODEL": "model",
     "BRIEFER_BASE_URL": "base_url",
     "BRIEFER_API_KEY_ENV": "api_key_env",

@@ -43,7 +43,7 @@ import os
 import random
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
@@ -54,7 +54,6 @@ from openai.types.chat import ChatCompletion
 from briefer.errors import (
     AuthError,
     BrieferError,
-    ConfigError,
     LLMError,
     LLMTimeoutError,
     RateLimitError,
@@ -99,6 +98,8 @@ _ENDPOINT_JSON_MODES: dict[str, JsonMode] = {}
 # What a server says when it does not take the response format it was sent.
 _NAMES_THE_FORMAT = re.compile(r"response_format|json[_ ]?schema", re.IGNORECASE)
 
+
+OPENAI_API = "https://api.openai.com/v1"
 
 # Sent to a local server when no key is set: such servers accept any key, the SDK wants one.
 LOCAL_PLACEHOLDER_KEY = "no-key-needed"
@@ -145,27 +146,10 @@ class Endpoint:
             return key
         return LOCAL_PLACEHOLDER_KEY if is_local_server(self.base_url) else None
 
-    @classmethod
-    def from_env(cls) -> Endpoint:
-        """From ``BRIEFER_BASE_URL`` (or ``OPENAI_BASE_URL``), ``BRIEFER_API_KEY_ENV``,
-        ``BRIEFER_TIMEOUT``; anything unset keeps its default."""
-        base_url = os.environ.get("BRIEFER_BASE_URL") or os.environ.get("OPENAI_BASE_URL")
-        key_env = os.environ.get("BRIEFER_API_KEY_ENV") or "OPENAI_API_KEY"
-        raw_timeout = os.environ.get("BRIEFER_TIMEOUT")
-        timeout = 60.0
-        if raw_timeout:
-            try:
-                timeout = float(raw_timeout)
-            except ValueError:
-                raise ConfigError(
-                    f"BRIEFER_TIMEOUT={raw_timeout!r} is not a number of seconds; fix or unset it"
-                ) from None
-        return cls(base_url=base_url or None, api_key_env=key_env, timeout=timeout)
-
     @property
     def name(self) -> str:
-        """The base URL, or ``"api.openai.com"`` when it is the SDK's default."""
-        return (self.base_url or "https://api.openai.com/v1").rstrip("/")
+        """The base URL, or OpenAI's API when none is given."""
+        return (self.base_url or OPENAI_API).rstrip("/")
 
     @property
     def key_name(self) -> str | None:
@@ -380,8 +364,9 @@ class OpenAIClient:
     client can be built for runs that turn out to need no call (all cached). ``model``, when
     given, is sent instead of ``request.model`` (for a server that names its model otherwise);
     ``bind`` gives the request as it goes out, with that model and this endpoint, which is what
-    recordings, the cache and prices key on. An endpoint without a base URL takes
-    ``OPENAI_BASE_URL`` as the SDK would, so the URL keyed is the URL asked. ``retries``
+    recordings, the cache and prices key on. An endpoint without a base URL is OpenAI's API;
+    the client reads no setting itself (``briefer.settings`` does, ``OPENAI_BASE_URL``
+    among them), so the URL keyed is the URL asked. ``retries``
     counts every retry this client made; ``format_rejections`` holds, for each response format
     a server refused, what it said.
     """
@@ -397,11 +382,7 @@ class OpenAIClient:
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
         self.model = model
-        endpoint = endpoint or Endpoint.from_env()
-        if endpoint.base_url is None and os.environ.get("OPENAI_BASE_URL", "").strip():
-            # The SDK would read it itself; reading it here keeps names and keys honest.
-            endpoint = replace(endpoint, base_url=os.environ["OPENAI_BASE_URL"].strip())
-        self.endpoint = endpoint
+        self.endpoint = endpoint or Endpoint()
         self.format_rejections: list[str] = []
         self.max_retries = max(0, max_retries)
         self.backoff_base = backoff_base
@@ -425,7 +406,9 @@ class OpenAIClient:
             # Connection pools belong to one event loop; a new loop (asyncio.run) gets a new client.
             self._sdk = openai.AsyncOpenAI(
                 api_key=key,
-                base_url=self.endpoint.base_url,
+                # Always given: with None the SDK would read OPENAI_BASE_URL itself, and the
+                # server asked would not be the one keyed (settings read that variable).
+                base_url=self.endpoint.name,
                 timeout=self.endpoint.timeout,
                 max_retries=0,
                 http_client=self._http_client,

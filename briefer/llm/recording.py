@@ -57,8 +57,6 @@ class CachingClient:
     def __init__(self, inner: LLMClient, directory: Path | str | None = None) -> None:
         self.inner = inner
         self.store = RecordingStore(directory if directory is not None else default_cache_dir())
-        self.hits = 0
-        self.misses = 0
 
     def bind(self, request: LLMRequest) -> LLMRequest:
         return bind_request(self.inner, request)
@@ -72,9 +70,7 @@ class CachingClient:
             log.warning("ignoring a damaged cache entry: %s", exc)
             recording = None
         if recording is not None:
-            self.hits += 1
             return recording.to_response("cache")
-        self.misses += 1
         response = await self.inner.complete(request)
         self.store.put(Recording.of(request, response))
         return response

@@ -8,7 +8,6 @@ key or a header, only the canonical request, who asked (``context``) and the rep
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -103,10 +102,8 @@ class Recording(BaseModel):
 
 
 def default_cache_dir() -> Path:
-    """``BRIEFER_CACHE_DIR``, else the user cache directory's ``briefer/responses``."""
-    configured = os.environ.get("BRIEFER_CACHE_DIR")
-    if configured:
-        return Path(configured).expanduser()
+    """The user cache directory's ``briefer/responses`` (``BRIEFER_CACHE_DIR`` and the config
+    file's ``cache_dir`` are read by ``briefer.settings``, which passes the directory)."""
     return Path(platformdirs.user_cache_dir("briefer")) / "responses"
 
 

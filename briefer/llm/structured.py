@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -367,7 +367,3 @@ class LLMRunner:
                     }
                 )
         raise AssertionError("unreachable")
-
-    async def map(self, requests: Sequence[LLMRequest], output_type: type[T]) -> list[T]:
-        """``structured`` for each request, concurrently; results in input order."""
-        return await gather_in_order(self.structured(r, output_type) for r in requests)

@@ -410,12 +410,10 @@ async def test_strict_schema_setting_decides_the_mode(
         }
 
 
-def test_endpoint_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Endpoint.from_env() == Endpoint()
+def test_the_client_reads_no_setting_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Settings are read in one place (briefer.settings); a client is told its endpoint.
     monkeypatch.setenv("BRIEFER_BASE_URL", "http://127.0.0.1:11434/v1")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1")
     monkeypatch.setenv("BRIEFER_TIMEOUT", "12.5")
-    monkeypatch.setenv("BRIEFER_API_KEY_ENV", "OLLAMA_KEY")
-    assert Endpoint.from_env() == Endpoint("http://127.0.0.1:11434/v1", "OLLAMA_KEY", 12.5)
-    monkeypatch.setenv("BRIEFER_TIMEOUT", "soon")
-    with pytest.raises(BrieferError, match="BRIEFER_TIMEOUT"):
-        Endpoint.from_env()
+    assert OpenAIClient().endpoint == Endpoint()
+    assert Endpoint().name == "https://api.openai.com/v1"

@@ -21,7 +21,8 @@ from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.recording import CachingClient, RecordingClient
 from briefer.llm.replay import ReplayClient
 from briefer.llm.store import Recording, RecordingStore, default_cache_dir
-from briefer.llm.structured import LLMRunner
+from briefer.llm.structured import LLMRunner, gather_in_order
+from briefer.settings import build_client, load_settings
 from briefer.testing import FakeOpenAIServer, FakeReply
 
 VALID = {"headline": "Sanctions agreed", "count": 5}
@@ -158,7 +159,7 @@ async def test_recording_and_cache_make_a_second_run_free(
     async def run() -> tuple[list[Answer], int]:
         client = CachingClient(RecordingClient(make_client(), tmp_path / "rec"), tmp_path / "cache")
         runner = LLMRunner(client, model="gpt-4.1-mini")
-        results = await runner.map(requests, Answer)
+        results = await gather_in_order(runner.structured(r, Answer) for r in requests)
         return results, runner.usage.snapshot().cached_calls
 
     first, cached_first = await run()
@@ -183,12 +184,13 @@ async def test_cache_hit_is_marked_and_damaged_entries_are_replaced(tmp_path: Pa
     assert RecordingStore(tmp_path).get(request.key()) is not None
 
 
-def test_default_cache_dir_follows_the_environment(
+def test_the_cache_directory_comes_from_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BRIEFER_CACHE_DIR", str(tmp_path / "c"))
-    assert default_cache_dir() == tmp_path / "c"
-    monkeypatch.delenv("BRIEFER_CACHE_DIR")
+    client = build_client(load_settings())
+    assert isinstance(client, CachingClient) and client.store.directory == tmp_path / "c"
+    # The store's own default reads no variable: only the user cache directory.
     assert default_cache_dir().parts[-2:] == ("briefer", "responses")
     assert str(default_cache_dir()).startswith(os.environ["XDG_CACHE_HOME"])
 
@@ -316,11 +318,16 @@ async def test_openai_base_url_from_the_environment_is_the_endpoint_asked_and_ke
     server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    client = OpenAIClient(endpoint=Endpoint())
+    settings = load_settings(cache=False)
+    client = build_client(settings)
+    assert isinstance(client, OpenAIClient)
     await client.complete(make_request())
     assert len(server.requests) == 1
-    assert client.bind(make_request()).endpoint == server.base_url
-    assert client.endpoint.name == server.base_url
+    assert client.bind(make_request()).endpoint == server.base_url.rstrip("/")
+    assert client.endpoint.name == server.base_url.rstrip("/")
+    # BRIEFER_BASE_URL wins over the SDK's variable.
+    monkeypatch.setenv("BRIEFER_BASE_URL", "http://127.0.0.1:9/v1")
+    assert load_settings().base_url == "http://127.0.0.1:9/v1"
 
 
 @pytest.mark.usefixtures("api_key")

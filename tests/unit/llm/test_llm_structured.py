@@ -112,7 +112,7 @@ async def test_concurrency_bound_holds_at_the_server_and_order_is_kept(
     server.handler = handler
     runner = LLMRunner(make_client(), model="gpt-4.1-mini", concurrency=3)
     requests = [make_request(f"item {i}") for i in range(10)]
-    results = await runner.map(requests, Answer)
+    results = await gather_in_order(runner.structured(r, Answer) for r in requests)
 
     assert [r.count for r in results] == list(range(10))
     assert server.max_in_flight == 3
