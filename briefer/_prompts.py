@@ -1,6 +1,8 @@
 """Versioned prompt templates, kept as plain text files in ``prompts/``.
 
 A template file starts with a ``version: <stage>/v<n>`` line, then a blank line, then the text.
+A stage's call is a pair: a system template, the same for every request (so providers cache it as
+a shared prefix), and a user template that takes the request's data.
 Placeholders are ``string.Template`` names (``$title``): values are inserted once and never
 re-read, so braces or dollar signs in an article cannot break the filling. The version is sent
 as ``LLMRequest.prompt_version``, so editing a template means bumping its version line, which
@@ -16,7 +18,7 @@ from functools import cache
 
 from briefer._resources import read_resource
 
-__all__ = ["PromptTemplate", "load_template", "parse_template"]
+__all__ = ["PromptTemplate", "load_prompt_pair", "load_template", "parse_template"]
 
 _VERSION_LINE = re.compile(r"\Aversion:[ \t]*(?P<version>[a-z0-9_-]+/v\d+)[ \t]*\r?\n(?:\r?\n)?")
 
@@ -61,3 +63,17 @@ def parse_template(name: str, raw: str) -> PromptTemplate:
 def load_template(name: str) -> PromptTemplate:
     """Read ``prompts/<name>`` once per process."""
     return parse_template(name, read_resource("prompts", name))
+
+
+def load_prompt_pair(system_name: str, user_name: str) -> tuple[PromptTemplate, PromptTemplate]:
+    """A stage's system and user templates, which share one version line (the request sends
+    one) and of which only the user template takes data."""
+    system, user = load_template(system_name), load_template(user_name)
+    if system.version != user.version:
+        raise ValueError(
+            f"prompt templates disagree on their version: {system_name} is "
+            f"{system.version}, {user_name} is {user.version}; bump both together"
+        )
+    if system.placeholders:
+        raise ValueError(f"{system_name} must hold no per-request data")
+    return system, user

@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from briefer.models import ComposeItem, MergedEvent, MergedStance, Source
 from briefer.text.countries import codes_for, countries_mentioned
+from briefer.text.dates import MONTH_FORMS, MONTH_NAMES, RELATIVE_DAYS, WEEKDAY_NAMES
 from briefer.text.numbers import numbers_in
 from briefer.text.words import same_word, word_set
 
@@ -33,7 +34,6 @@ __all__ = [
     "check_item",
     "evidence_text",
     "format_number",
-    "numbers_in",
     "sentence_failures",
     "source_label",
     "supported_numbers",
@@ -44,26 +44,11 @@ __all__ = [
 
 MergedRecord = MergedEvent | MergedStance
 
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-_MONTH_FORMS = {m: m for m in _MONTHS} | {m[:3]: m for m in _MONTHS} | {"sept": "september"}
-_RELATIVE_DAYS = frozenset({"today", "yesterday", "tomorrow", "tonight"})
+# Every form of a month ("jan", "sept") read as the month's name.
+_MONTH_FORMS = {form: MONTH_NAMES[number - 1] for form, number in MONTH_FORMS.items()}
 _DATE_WORD = re.compile(
     r"\b(?:"
-    + "|".join(sorted({*_MONTH_FORMS, *_WEEKDAYS, *_RELATIVE_DAYS}, key=len, reverse=True))
+    + "|".join(sorted({*_MONTH_FORMS, *WEEKDAY_NAMES, *RELATIVE_DAYS}, key=len, reverse=True))
     + r")\b\.?",
     re.IGNORECASE,
 )
@@ -213,7 +198,7 @@ def _names(text: str, *, title: bool, common: frozenset[str]) -> list[tuple[int,
     for match in _NAME.finditer(text):
         word = match.group(0).rstrip("'’-")
         bare = word.replace(".", "").lower().removesuffix("'s").removesuffix("’s")
-        if not bare or _DATE_WORD.fullmatch(word) or bare in _MONTH_FORMS or bare in _WEEKDAYS:
+        if not bare or _DATE_WORD.fullmatch(word) or bare in _MONTH_FORMS or bare in WEEKDAY_NAMES:
             continue
         if bare in _COMMON:
             continue

@@ -21,8 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Literal, Protocol, TypeVar
 
-from briefer.extraction._injection import instruction_spans as _instruction_spans
+from briefer.extraction._injection import instruction_spans
 from briefer.models import Document, Evidence
+from briefer.text.dates import MONTH_FORMS, WEEKDAY_NAMES
 from briefer.text.words import same_word
 
 __all__ = [
@@ -36,11 +37,9 @@ __all__ = [
     "carries_a_record",
     "evidence_carries",
     "ground_records",
-    "instruction_spans",
     "is_meaningful_quote",
-    "locate_evidence",
     "locate_quote",
-    "normalize_text",
+    "normalize_typography",
 ]
 
 MatchKind = Literal["exact", "normalized", "casefold"]
@@ -69,8 +68,10 @@ class NormalizedText:
         return self.starts[start], self.ends[end - 1]
 
 
-def normalize_text(text: str, *, casefold: bool = False) -> NormalizedText:
-    """Collapse whitespace runs to one space and unify quote marks, dashes and ellipses."""
+def normalize_typography(text: str, *, casefold: bool = False) -> NormalizedText:
+    """``text`` as quotes are compared: whitespace runs collapsed to one space, quote marks,
+    dashes and ellipses unified (and with ``casefold``, lower case), each character mapped back
+    to the span of ``text`` it came from."""
     return _normalize_cached(text, casefold)
 
 
@@ -116,12 +117,10 @@ _GENERIC_WORDS = frozenset(
     statements added adding according announced announcement spoke speaking asked noted
     reported reports report reporters officials official spokesman spokeswoman spokesperson
     ministry government authorities sources source people news conference briefing press
-    monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow
-    week weeks month months year years day days morning afternoon evening night last next
-    earlier later then now however meanwhile would will could should may might can must
-    january february march april may june july august september october november december
-    jan feb mar apr jun jul aug sep sept oct nov dec""".split()  # noqa: SIM905
-)
+    today yesterday tomorrow week weeks month months year years day days morning afternoon
+    evening night last next earlier later then now however meanwhile would will could should
+    may might can must""".split()  # noqa: SIM905
+).union(WEEKDAY_NAMES, MONTH_FORMS)  # and every name and short form of a weekday or month
 _QUOTE_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d[\d,.]*")
 # A quote needs this many words beyond the generic ones to stand for anything.
 MIN_DISTINCTIVE_WORDS = 2
@@ -139,7 +138,7 @@ def is_meaningful_quote(quote: str) -> bool:
     """Specific enough to stand as evidence: at least ``MIN_QUOTE_CHARS`` characters and
     ``MIN_DISTINCTIVE_WORDS`` words that are not generic reporting words, dates or function
     words. "the ministry said on" or "officials told reporters" match in any article."""
-    normalized = normalize_text(quote).text.strip()
+    normalized = normalize_typography(quote).text.strip()
     return (
         len(normalized) >= MIN_QUOTE_CHARS
         and len(_distinctive_words(normalized)) >= MIN_DISTINCTIVE_WORDS
@@ -161,7 +160,7 @@ def carries_a_record(quote: str) -> bool:
     "the coast guard said", "The prefecture of the Drôme said" or "port data showed" are in any
     day's reports; they stand beside a record's real quote, never alone, while a short quote
     of what was said ("not open for renegotiation") does carry it."""
-    normalized = normalize_text(quote).text.strip()
+    normalized = normalize_typography(quote).text.strip()
     return is_meaningful_quote(normalized) and _ATTRIBUTION.match(normalized) is None
 
 
@@ -205,8 +204,8 @@ def _locate_once(
         return (*_pick(exact, prefer), "exact")
     kind: MatchKind
     for kind, casefold in (("normalized", False), ("casefold", True)):
-        haystack = normalize_text(text, casefold=casefold)
-        needle = normalize_text(quote, casefold=casefold).text.strip(" ")
+        haystack = normalize_typography(text, casefold=casefold)
+        needle = normalize_typography(quote, casefold=casefold).text.strip(" ")
         if not needle:
             return None
         spans = [
@@ -234,13 +233,9 @@ def locate_quote(
     return found
 
 
-def instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """Passages of ``text`` addressed to a model rather than to readers, whatever their
-    wording (see ``briefer.extraction._injection``); a quote inside one grounds nothing."""
-    return _instruction_spans(text)
-
-
 def _quarantined(text: str, span: tuple[int, int]) -> bool:
+    """Does ``span`` touch a passage addressed to a model rather than to readers (whatever its
+    wording, see ``_injection``)? A quote there grounds nothing."""
     return any(span[0] < end and start < span[1] for start, end in instruction_spans(text))
 
 
@@ -257,20 +252,6 @@ def _located_spans(text: str, quote: str, prefer: tuple[int, int] | None) -> lis
         return []
     spans = [locate_quote(text, piece, prefer) for piece in pieces]
     return [span[:2] for span in spans if span is not None]
-
-
-def locate_evidence(
-    doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None = None
-) -> list[Evidence]:
-    """Evidence for every meaningful quote found in ``doc``, in order, once per span."""
-    return _evidence_and_count(doc, quotes, prefer)[0]
-
-
-def _evidence_and_count(
-    doc: Document, quotes: Sequence[str], prefer: tuple[int, int] | None
-) -> tuple[list[Evidence], int]:
-    found = _find_quotes(doc, quotes, prefer)
-    return found.evidence, found.located
 
 
 @dataclass

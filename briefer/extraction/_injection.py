@@ -74,7 +74,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
-__all__ = ["addressed_to_model", "instruction_spans"]
+__all__ = ["instruction_spans"]
 
 # Patterns are matched against a lower-cased copy of the text unless said otherwise.
 
@@ -1450,12 +1450,3 @@ def instruction_spans(text: str) -> tuple[tuple[int, int], ...]:
     non-overlapping ``(start, end)`` character spans of ``text``: from the flagged sentence (or
     an imperative right before it) to the end of its paragraph."""
     return tuple(_passages(text))
-
-
-def addressed_to_model(sentence: str) -> bool:
-    """Whether one sentence speaks to the model processing the text rather than to a reader."""
-    text = "\n" + sentence
-    masked = _masked(text, [(1, len(text))])
-    lowered = _lower(masked)
-    hits = _hits(masked, lowered, 1, len(text))
-    return bool(hits) and _signals(hits, lowered[1:], 1).addressed

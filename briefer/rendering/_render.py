@@ -16,7 +16,6 @@ sections, and each citation links back to where it is cited.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import os
 import re
@@ -26,7 +25,13 @@ from pathlib import PurePath
 from typing import Literal
 from urllib.parse import urlsplit
 
-from briefer.composition import POLARITY_WORDS, date_span, event_wording, holder_label
+from briefer.composition import (
+    POLARITY_WORDS,
+    date_span,
+    event_wording,
+    holder_label,
+    source_label,
+)
 from briefer.errors import ConfigError
 from briefer.models import Briefing, BriefingItem, Evidence, MergedEvent, MergedStance, Source
 from briefer.text.dates import written_date
@@ -140,15 +145,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _long_date(date: dt.date) -> str:
-    return written_date(date)
-
-
 def _period(b: Briefing) -> str:
     """The days the sources were published on, earliest to latest (else the briefing's day)."""
     days = [s.published for s in b.sources if s.published]
     if not days:
-        return f"Briefing of {_long_date(b.date)}"
+        return f"Briefing of {written_date(b.date)}"
     undated = len(b.sources) - len(days)
     period = f"Sources published {date_span(min(days), max(days))}"
     if min(days) == max(days):
@@ -210,10 +211,10 @@ def _record_line_of(record: MergedEvent | MergedStance, sources: list[Source]) -
         # disputed day is not given as the event's.
         text = event_wording(record, sources) if record.conflicts else record.summary
         dated = record.date and not any(c.field == "date" for c in record.conflicts)
-        when = f" ({_long_date(record.date)})" if record.date and dated else ""
+        when = f" ({written_date(record.date)})" if record.date and dated else ""
         return f"{_one_line(text).rstrip('.')}{when}"
     position = POLARITY_WORDS[record.polarity]
-    when = f" ({_long_date(record.date)})" if record.date else ""
+    when = f" ({written_date(record.date)})" if record.date else ""
     question = _one_line(record.target or record.topic)
     return f"{holder_label(record.holder)} {position} {question}{when}"
 
@@ -232,10 +233,25 @@ def _lead_in(item: BriefingItem) -> str | None:
     return first[len(named.group("name")) + 1 :]
 
 
-def _source_label(source: Source | None, source_id: str) -> str:
-    if source is None:
-        return source_id
-    return source.outlet or source.title or source.id
+@dataclass(frozen=True)
+class _Shown:
+    """An item as every format lays it out: compact (a bold lead, then its sentences, in one
+    paragraph) or under a heading of its own; the words between the lead and the sentences;
+    and each sentence as shown, with the records it cites."""
+
+    compact: bool
+    joint: str
+    sentences: list[tuple[str, list[str]]]
+
+
+def _shown(item: BriefingItem, section: str) -> _Shown:
+    compact = section in _COMPACT_SECTIONS
+    rest = _lead_in(item) if compact else None
+    sentences = list(zip(item.sentences, item.sentence_citations, strict=True))
+    if rest is not None:
+        # The lead names the holder the first sentence opens with: the sentence goes on from it.
+        sentences[0] = (rest, sentences[0][1])
+    return _Shown(compact, " " if rest is not None else " — ", sentences)
 
 
 def _link(source: Source | None) -> tuple[str | None, bool]:
@@ -290,24 +306,19 @@ def render_markdown(b: Briefing) -> str:
     for key, title, items in _sections(b):
         out += [f"## {title}", ""]
         for item in items:
-            compact = key in _COMPACT_SECTIONS
-            rest = _lead_in(item) if compact else None
+            shown = _shown(item, key)
             sentences = []
-            for n, (text, ids) in enumerate(
-                zip(item.sentences, item.sentence_citations, strict=True)
-            ):
+            for text, ids in shown.sentences:
                 marks = "".join(
                     f"[[{citations[rid].number}]](#{_md_anchor(citations[rid].number)})"
                     for rid in ids
                 )
                 if _unverified(ids, citations):
                     marks += f" *({UNVERIFIED.lower()})*"
-                shown = rest if n == 0 and rest is not None else text
-                sentences.append(f"{_md(shown)}{marks}")
+                sentences.append(f"{_md(text)}{marks}")
             headline = _headline(item, citations)
-            if compact:
-                joint = " " if rest is not None else " — "
-                out += [f"**{_md(headline)}**{joint}{' '.join(sentences)}", ""]
+            if shown.compact:
+                out += [f"**{_md(headline)}**{shown.joint}{' '.join(sentences)}", ""]
             else:
                 out += [f"### {_md(headline)}", "", " ".join(sentences), ""]
 
@@ -324,7 +335,7 @@ def render_markdown(b: Briefing) -> str:
             out.append(f"{marker}#### Citation {c.number}")
             out.append(f"{indent}{_md(_record_line(c.record, c.record_id, b.sources))}")
             for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                label = _source_label(sources.get(sid), sid)
+                label = source_label(sources[sid]) if sid in sources else sid
                 which = f" ({labels[sid]})" if sid in labels else ""
                 quoted = " · ".join(f"“{_md(q)}”" for q in quotes)
                 out.append(f"{indent}- **{_md(label)}**{which}: {quoted}")
@@ -333,11 +344,11 @@ def render_markdown(b: Briefing) -> str:
     if b.sources:
         out += ["## Sources", ""]
         for source in b.sources:
-            parts = [f"**{labels[source.id]}**", f"**{_md(_source_label(source, source.id))}**"]
+            parts = [f"**{labels[source.id]}**", f"**{_md(source_label(source))}**"]
             if source.title:
                 parts.append(f"*{_md(source.title)}*")
             if source.published:
-                parts.append(_long_date(source.published))
+                parts.append(written_date(source.published))
             link = _md_link(*_link(source))
             if link:
                 parts.append(link)
@@ -492,12 +503,9 @@ def render_html(b: Briefing) -> str:
     for key, title, items in sections:
         out += [f'<section id="{_section_id(key)}">', f"<h2>{_h(title)}</h2>"]
         for item in items:
-            compact = key in _COMPACT_SECTIONS
-            rest = _lead_in(item) if compact else None
+            shown = _shown(item, key)
             sentences = []
-            for n, (text, ids) in enumerate(
-                zip(item.sentences, item.sentence_citations, strict=True)
-            ):
+            for text, ids in shown.sentences:
                 cited = []
                 for rid in ids:
                     number, anchor = marks.next(rid)
@@ -506,14 +514,12 @@ def render_html(b: Briefing) -> str:
                     )
                 if _unverified(ids, citations):
                     cited.append(f' <em class="unverified">({UNVERIFIED.lower()})</em>')
-                shown = rest if n == 0 and rest is not None else text
-                sentences.append(_html_sentence(shown, "".join(cited)))
+                sentences.append(_html_sentence(text, "".join(cited)))
             anchor = item_ids[id(item)]
             headline = _headline(item, citations)
-            if compact:
-                joint = " " if rest is not None else " — "
+            if shown.compact:
                 out.append(
-                    f'<p id="{anchor}"><strong>{_h(headline)}</strong>{joint}'
+                    f'<p id="{anchor}"><strong>{_h(headline)}</strong>{shown.joint}'
                     f"{' '.join(sentences)}</p>"
                 )
             else:
@@ -539,7 +545,7 @@ def render_html(b: Briefing) -> str:
             )
             out.append('<ul class="evidence">')
             for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                label = _h(_source_label(sources.get(sid), sid))
+                label = _h(source_label(sources[sid]) if sid in sources else sid)
                 if sid in labels:
                     label = (
                         f'<a href="#source-{labels[sid].lower()}">{label}</a> '
@@ -555,13 +561,12 @@ def render_html(b: Briefing) -> str:
         for source in b.sources:
             label = labels[source.id]
             parts = [
-                f'<span class="sid">{label}</span> '
-                f"<strong>{_h(_source_label(source, source.id))}</strong>"
+                f'<span class="sid">{label}</span> <strong>{_h(source_label(source))}</strong>'
             ]
             if source.title:
                 parts.append(f"<cite>{_h(source.title)}</cite>")
             if source.published:
-                parts.append(_h(_long_date(source.published)))
+                parts.append(_h(written_date(source.published)))
             link = _html_link(*_link(source))
             if link:
                 parts.append(link)

@@ -13,7 +13,8 @@ Beside the entries, three lists:
   ("Georgia" the US state, "Jordan" the name, "Macedonia" the Greek region, "the Emirates" the
   airline, "The Hague" the courts, "Brussels" the EU, "Victoria", "Santiago", "Tripoli" in
   Lebanon...). Each maps to the codes it can name; ``other_meanings`` says what else it means.
-- ``other_meanings``: what else a form means, also for forms that count all the same.
+- ``other_meanings``: what else a form means, also for forms that count all the same: the
+  reasons behind the ``ambiguous`` list, for whoever edits it (the code does not read them).
 - ``not_mentions``: phrases that hold a state's name without naming the state ("New Mexico",
   "Northern Ireland", "Latin American", "Gulf of Guinea", "Niger Delta", "Spanish-speaking").
 
@@ -62,13 +63,10 @@ __all__ = [
     "Mention",
     "codes_for",
     "countries_mentioned",
-    "country_codes",
     "country_name",
     "find_mentions",
     "is_ambiguous",
-    "mentions_country",
     "names_for",
-    "other_meaning",
 ]
 
 
@@ -121,7 +119,6 @@ class _Table:
     prefixes: frozenset[tuple[str, ...]]
     firsts: frozenset[str]
     longest: int
-    other_meanings: dict[tuple[str, ...], str]
 
 
 # A word: letters and digits (with combining accents), apostrophes inside ("d'Ivoire",
@@ -257,24 +254,17 @@ def _table() -> _Table:
     for form in forms.values():
         form.ordered = tuple(sorted(form.codes))
     prefixes = frozenset(key[:end] for key in forms for end in range(1, len(key) + 1))
-    meanings = {_key(_words(name)): str(text) for name, text in raw["other_meanings"].items()}
     return _Table(
         countries=countries,
         forms=forms,
         prefixes=prefixes,
         firsts=frozenset(key[0] for key in forms),
         longest=max(len(key) for key in forms),
-        other_meanings=meanings,
     )
 
 
 def _lookup(name: str) -> _Form | None:
     return _table().forms.get(_key(_words(name)))
-
-
-def country_codes() -> tuple[str, ...]:
-    """Every code in the table, sorted."""
-    return tuple(sorted(_table().countries))
 
 
 def country_name(code: str) -> str | None:
@@ -308,11 +298,6 @@ def is_ambiguous(name: str) -> bool:
     """Whether ``name`` is listed but no evidence of one state ("Congo", "Georgia")."""
     form = _lookup(name)
     return form is not None and form.ambiguous
-
-
-def other_meaning(name: str) -> str | None:
-    """What else ``name`` means in news, if the table says ("Georgia": the US state)."""
-    return _table().other_meanings.get(_key(_words(name)))
 
 
 def find_mentions(text: str) -> tuple[Mention, ...]:
@@ -379,13 +364,4 @@ def countries_mentioned(text: str) -> frozenset[str]:
     """The codes of the states ``text`` names unambiguously."""
     return frozenset(
         code for mention in find_mentions(text) if not mention.ambiguous for code in mention.codes
-    )
-
-
-def mentions_country(text: str, code: str, *, include_ambiguous: bool = False) -> bool:
-    """Whether ``text`` names the state ``code``; with ``include_ambiguous``, or may name it."""
-    code = code.strip().upper()
-    return any(
-        code in mention.codes and (include_ambiguous or not mention.ambiguous)
-        for mention in find_mentions(text)
     )

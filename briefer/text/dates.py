@@ -9,12 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from briefer.models import DatePrecision, Document
 from briefer.text.numbers import NUMBER_WORDS
 
 __all__ = [
+    "MONTH_ABBREVIATIONS",
+    "MONTH_FORMS",
+    "MONTH_NAMES",
+    "RELATIVE_DAYS",
+    "WEEKDAY_NAMES",
     "future_tense_around",
     "month_name",
     "nearest_year",
@@ -26,15 +32,29 @@ __all__ = [
 ]
 
 # English names written out: calendar.month_name follows the process locale.
-_MONTH_NAMES = (
+MONTH_NAMES: tuple[str, ...] = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )  # fmt: skip
-_MONTHS = {name: i for i, name in enumerate(_MONTH_NAMES, 1)}
-_MONTHS |= {name[:3]: i for i, name in enumerate(_MONTH_NAMES, 1)}
+"""The months' names, in lower case."""
+WEEKDAY_NAMES: tuple[str, ...] = (
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+)  # fmt: skip
+"""The weekdays' names, in lower case, Monday first (``date.weekday()`` indexes them)."""
+_MONTHS = {name: i for i, name in enumerate(MONTH_NAMES, 1)}
+_MONTHS |= {name[:3]: i for i, name in enumerate(MONTH_NAMES, 1)}
 _MONTHS |= {"sept": 9, "sep": 9}
-_WEEKDAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEKDAYS = {name: i for i, name in enumerate(_WEEKDAY_NAMES)}
+MONTH_FORMS: Mapping[str, int] = MappingProxyType(_MONTHS)
+"""Every form news writes a month in, in lower case and without a dot ("january", "jan",
+"sept"), and the month's number."""
+MONTH_ABBREVIATIONS: tuple[str, ...] = tuple(
+    sorted((f for f in _MONTHS if f not in MONTH_NAMES), key=lambda f: (_MONTHS[f], -len(f)))
+)
+"""The short forms of the months that have one, in calendar order: "jan" to "dec", "sept" before
+"sep" (the longer first, as a regular expression tries them)."""
+RELATIVE_DAYS: tuple[str, ...] = ("today", "yesterday", "tomorrow", "tonight")
+"""Words that name a day by the day the text was written."""
+_WEEKDAYS = {name: i for i, name in enumerate(WEEKDAY_NAMES)}
 # "a week ago" counts one week: the table's words, and the articles.
 _NUMBER_WORDS = {**NUMBER_WORDS, "a": 1, "an": 1}
 
@@ -67,12 +87,12 @@ _FUTURE_SLACK = dt.timedelta(days=7)
 
 def month_name(day: dt.date) -> str:
     """ "January": in English whatever the locale (``%B`` follows it)."""
-    return _MONTH_NAMES[day.month - 1].capitalize()
+    return MONTH_NAMES[day.month - 1].capitalize()
 
 
 def weekday_name(day: dt.date) -> str:
     """ "Wednesday": in English whatever the locale (``%A`` follows it)."""
-    return _WEEKDAY_NAMES[day.weekday()].capitalize()
+    return WEEKDAY_NAMES[day.weekday()].capitalize()
 
 
 def written_month(day: dt.date) -> str:

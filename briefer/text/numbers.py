@@ -192,23 +192,22 @@ VAGUE_NUMBER_WORDS: Mapping[str, tuple[float, float]] = MappingProxyType(
 """Plural number words and the interval each stands for (``tens`` only in ``tens of``)."""
 
 # The unit a plural multiplies in "P of Q" ("hundreds of thousands").
-_PLURAL_SCALES = {"thousands": 1e3, "millions": 1e6, "billions": 1e9, "trillions": 1e12}
+_PLURAL_SCALES = {f"{word}s": float(value) for word, value in _SCALES.items()}
 # Denominators: singular ones make a fraction after "one"/"a", plural ones after a count.
 _DENOMINATORS = {
-    "half": 2, "third": 3, "quarter": 4, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
-    "eighth": 8, "ninth": 9, "tenth": 10,
-}  # fmt: skip
+    "half": 2,
+    "quarter": 4,
+    **{word: value for word, value in _UNIT_ORDINALS.items() if 3 <= value <= 10},
+}
 _PLURAL_DENOMINATORS = {
-    "thirds": 3, "quarters": 4, "fourths": 4, "fifths": 5, "sixths": 6, "sevenths": 7,
-    "eighths": 8, "ninths": 9, "tenths": 10,
-}  # fmt: skip
+    f"{word}s": value for word, value in _DENOMINATORS.items() if word != "half"
+}
 # Scale words that may follow digits ("2 million", "5 bn").
 _DIGIT_SCALES = {
-    "hundred": 100.0, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12,
-    "dozen": 12.0, "mn": 1e6, "mln": 1e6, "bn": 1e9, "bln": 1e9, "tn": 1e12,
+    **{word: float(NUMBER_WORDS[word]) for word in ("hundred", *_SCALES, "dozen")},
+    "mn": 1e6, "mln": 1e6, "bn": 1e9, "bln": 1e9, "tn": 1e12,
 }  # fmt: skip
 _SUFFIX_SCALES = {"k": 1e3, "m": 1e6, "mn": 1e6, "bn": 1e9, "tn": 1e12}
-_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 
 # Words that can begin a number (a run, an ordinal, a fraction or a vague count).
 _START = frozenset({*NUMBER_WORDS, *ORDINAL_WORDS, *VAGUE_NUMBER_WORDS, "half", "quarter"})

@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 import briefer
-from briefer.composition._compose import compose_deterministic
+from briefer.composition._deterministic import compose_deterministic
 from briefer.rendering import render_html
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,7 +274,7 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     plain = composed.model_copy(
         update={
             "composer": "deterministic",
-            "items": compose_deterministic(composed, composed.sources, date=composed.date),
+            "items": compose_deterministic(composed, composed.sources),
         }
     )
     out = {}

@@ -3,22 +3,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from briefer._resources import read_resource
-from briefer.composition._citations import check_item, numbers_in
+from briefer._prompts import load_template
+from briefer.composition._citations import check_item
 from briefer.composition._compose import (
-    PROMPT_VERSION,
-    TOP_ITEMS,
-    as_compose_item,
     build_compose_request,
-    compose_deterministic,
     compose_items,
     compose_max_tokens,
 )
+from briefer.composition._deterministic import compose_deterministic
+from briefer.composition._wording import TOP_ITEMS
 from briefer.errors import BudgetExceededError, ReplayMissError
 from briefer.json_schemas import schema_for
 from briefer.llm.base import LLMRequest, LLMResponse
@@ -28,6 +27,7 @@ from briefer.llm.structured import LLMRunner
 from briefer.merging._merge import MergeResult, merge_records
 from briefer.models import (
     Actor,
+    BriefingItem,
     ComposeItem,
     ComposeSentence,
     Conflict,
@@ -44,6 +44,7 @@ from briefer.models import (
     UpdateValue,
 )
 from briefer.testing import FakeOpenAIServer, FakeReply
+from briefer.text.numbers import numbers_in
 from briefer.text.words import ordinary_words
 
 US = Actor(name="the United States", canonical="United States", country="USA", kind="government")
@@ -182,6 +183,17 @@ def item(headline: str, *sentences: tuple[str, list[str]]) -> dict[str, Any]:
     }
 
 
+def as_compose_item(item: BriefingItem) -> ComposeItem:
+    """A briefing item in the model's shape, so ``check_item`` can check any item."""
+    return ComposeItem(
+        headline=item.headline,
+        sentences=[
+            ComposeSentence(text=text, citations=list(ids))
+            for text, ids in zip(item.sentences, item.sentence_citations, strict=True)
+        ],
+    )
+
+
 def runner_for(replies: list[Reply]) -> tuple[LLMRunner, FunctionClient]:
     queue = list(replies)
 
@@ -210,9 +222,10 @@ def test_the_request_carries_the_records_and_the_versioned_instructions(
     request = build_compose_request(
         merged, sources(documents), model="m", date=DAY, title="Daily briefing"
     )
-    assert request.prompt_version == PROMPT_VERSION == "compose/v2"
+    system = load_template("compose_system.txt")
+    assert request.prompt_version == system.version == "compose/v2"
     assert request.response_schema == schema_for("compose")
-    assert request.messages[0].content == read_resource("prompts", "compose_system.txt")
+    assert request.messages[0].content == system.text
     user = request.messages[1].content
     records = json.loads(user[user.index("{") :])
     sanction_id, launch_id, stance_id = ids(merged)
@@ -328,7 +341,7 @@ async def test_no_usable_model_item_gives_deterministic_top_developments(
     result = await run(merged, documents, runner)
     assert len(client.requests) == 1  # nothing failed, nothing to ask again
     top = [i for i in result.items if i.section == "top"]
-    expected = compose_deterministic(merged, sources(documents), date=DAY)
+    expected = compose_deterministic(merged, sources(documents))
     assert top == [i for i in expected if i.section == "top"]
     assert "deterministic composer" in result.notes[0]
 
@@ -340,7 +353,7 @@ async def test_a_refusal_gives_the_whole_deterministic_briefing(
     runner, _ = runner_for([refusal])
     result = await run(merged, documents, runner)
     assert result.composer == "deterministic"
-    assert result.items == compose_deterministic(merged, sources(documents), date=DAY)
+    assert result.items == compose_deterministic(merged, sources(documents))
     assert len(result.notes) == 1
     assert result.notes[0].startswith("composition by the model failed (the model refused")
     assert "deterministic composer" in result.notes[0]
@@ -375,7 +388,7 @@ async def test_no_runner_means_the_deterministic_composer(
 def test_every_deterministic_item_passes_the_checks(
     merged: MergeResult, documents: list[Document]
 ) -> None:
-    items = compose_deterministic(merged, sources(documents), date=DAY)
+    items = compose_deterministic(merged, sources(documents))
     records = {r.id: r for r in (*merged.events, *merged.stances)}
     assert [i.section for i in items] == [
         "top", "top", "disagreements", "stances", "timeline", "timeline",
@@ -415,8 +428,8 @@ def test_every_deterministic_item_passes_the_checks(
     ]
 
 
-def test_check_item_reads_digits_words_and_dates(merged: MergeResult) -> None:
-    sanction_id, _, stance_id = ids(merged)
+def one_sentence_checker(merged: MergeResult) -> Callable[[str, list[str]], list[str]]:
+    """What ``check_item`` finds wrong with one sentence, citing the given records."""
     records = {r.id: r for r in (*merged.events, *merged.stances)}
 
     def failures(text: str, cites: list[str]) -> list[str]:
@@ -424,6 +437,13 @@ def test_check_item_reads_digits_words_and_dates(merged: MergeResult) -> None:
             ComposeItem(headline="h", sentences=[ComposeSentence(text=text, citations=cites)]),
             records,
         )
+
+    return failures
+
+
+def test_check_item_reads_digits_words_and_dates(merged: MergeResult) -> None:
+    sanction_id, _, stance_id = ids(merged)
+    failures = one_sentence_checker(merged)
 
     assert failures("Five, or 6, North Koreans were named on Wednesday.", [sanction_id]) == []
     # The resolved date is computed, not written: its day and year are no evidence.
@@ -449,13 +469,7 @@ def test_check_item_reads_digits_words_and_dates(merged: MergeResult) -> None:
 
 def test_names_and_numbers_are_read_as_the_evidence_writes_them(merged: MergeResult) -> None:
     sanction_id, launch_id, _ = ids(merged)
-    records = {r.id: r for r in (*merged.events, *merged.stances)}
-
-    def failures(text: str, cites: list[str]) -> list[str]:
-        return check_item(
-            ComposeItem(headline="h", sentences=[ComposeSentence(text=text, citations=cites)]),
-            records,
-        )
+    failures = one_sentence_checker(merged)
 
     # A state in several words is checked as the state; a pronoun "one" states no count.
     assert failures("North Korea fired two missiles, and the revised one flew.", [launch_id]) == []
@@ -539,7 +553,7 @@ def assert_checked(items: list[Any], records: Records, docs: list[Document]) -> 
 def test_no_sentence_states_a_disputed_count_as_fact(
     merged: MergeResult, documents: list[Document]
 ) -> None:
-    items = compose_deterministic(merged, sources(documents), date=DAY)
+    items = compose_deterministic(merged, sources(documents))
     sanction_id, _, _ = ids(merged)
     told = []
     for text, cited, item in all_sentences(items):
@@ -597,7 +611,7 @@ def test_outlets_disagreeing_on_the_day_are_each_shown_their_own_day() -> None:
     )
     records = Records(events=[event])
     docs = [meridian, harbor]
-    items = compose_deterministic(records, sources(docs), date=DAY)
+    items = compose_deterministic(records, sources(docs))
     assert_checked(items, records, docs)
 
     top = items[0]
@@ -671,7 +685,7 @@ def test_updates_and_the_event_read_as_sentences_with_the_days_the_articles_give
     )
     records = Records(events=[strike])
     docs = [tribune, wire]
-    items = compose_deterministic(records, sources(docs), date=DAY)
+    items = compose_deterministic(records, sources(docs))
     assert_checked(items, records, docs)
     assert items[0].sentences == [
         "Durban dockworkers walked off the job.",
@@ -733,7 +747,7 @@ def test_headlines_are_whole_and_clauses_go_only_when_their_evidence_is_missing(
     )
     records = Records(events=[launch, review])
     docs = [ledger]
-    items = compose_deterministic(records, sources(docs), date=DAY)
+    items = compose_deterministic(records, sources(docs))
     assert_checked(items, records, docs)
     headlines = {i.citations[0]: i.headline for i in items if i.section == "top"}
     assert headlines == {
@@ -805,7 +819,7 @@ def test_who_said_what_keeps_bodies_apart_and_shows_two_sides_and_changes() -> N
     docs = [tribune, wire]
     merged = merge_records([], stances, docs)
     records = Records(stances=merged.stances)
-    items = compose_deterministic(records, sources(docs), date=DAY)
+    items = compose_deterministic(records, sources(docs))
     assert all(i.section == "stances" for i in items)
     assert_checked(items, records, docs)
     by_headline = {i.headline: i for i in items}

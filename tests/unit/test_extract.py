@@ -8,15 +8,16 @@ from typing import Any
 from briefer._prompts import load_template
 from briefer.errors import BudgetExceededError, ServerError
 from briefer.extraction._records import (
-    ARTICLE_CLOSE,
-    ARTICLE_OPEN,
     MAX_SPLIT_DEPTH,
     MIN_SPLIT_HALF_TOKENS,
     SPLIT_STAGE,
-    build_extraction_request,
     extract_document,
     extract_documents,
-    extraction_prompt_version,
+)
+from briefer.extraction._request import (
+    ARTICLE_CLOSE,
+    ARTICLE_OPEN,
+    build_extraction_request,
 )
 from briefer.ingestion._chunk import split_chunk
 from briefer.llm.base import LLMRequest, LLMResponse
@@ -142,7 +143,7 @@ async def run(
 def test_request_shape_and_version() -> None:
     doc = make_doc()
     request = build_extraction_request(doc, chunk_of(doc), model=MODEL)
-    assert request.prompt_version == extraction_prompt_version() == "extract/v1"
+    assert request.prompt_version == "extract/v1"
     assert load_template("extract_system.txt").version == request.prompt_version
     assert [m.role for m in request.messages] == ["system", "user"]
     assert request.context.stage == "extract"

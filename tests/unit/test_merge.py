@@ -7,7 +7,8 @@ import random
 import pytest
 
 import briefer.merging._merge as merge_module
-from briefer.merging._merge import merge_records, outlet_groups, syndicated_pairs
+from briefer.merging._merge import merge_records
+from briefer.merging._outlets import outlet_groups, syndicated_pairs
 from briefer.models import (
     Actor,
     DatePrecision,

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from briefer.composition._compose import compose_deterministic
+from briefer.composition._deterministic import compose_deterministic
 from briefer.json_schemas import schema_for
 from briefer.merging._merge import merge_records
 from briefer.models import (
@@ -141,7 +141,7 @@ def make_briefing(*, hostile: bool = False) -> Briefing:
         generated_at=dt.datetime(2022, 1, 12, 18, 0, tzinfo=dt.UTC),
         model="test-model",
         composer="deterministic",
-        items=compose_deterministic(merged, sources, date=DAY),
+        items=compose_deterministic(merged, sources),
         events=merged.events,
         stances=merged.stances,
         sources=sources,
