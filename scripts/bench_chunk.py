@@ -15,7 +15,7 @@ import resource
 import sys
 import time
 
-from briefer.ingestion._chunk import chunk_document
+from briefer.ingestion import chunk_document
 from briefer.llm.tokens import count_tokens, get_encoding
 from briefer.models import Document, Source
 

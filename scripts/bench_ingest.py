@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from briefer.ingestion._sources import load_sources
+from briefer.ingestion import load_sources
 
 __all__ = ["main", "write_corpus"]
 

@@ -18,7 +18,7 @@ import hashlib
 import random
 import time
 
-from briefer.merging._merge import merge_records
+from briefer.merging import merge_records
 from briefer.models import (
     EVENT_TYPES,
     Actor,

@@ -15,9 +15,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from briefer.extraction._records import build_extraction_request
-from briefer.ingestion._chunk import chunk_document
-from briefer.ingestion._sources import load_sources
+from briefer.extraction import build_extraction_request
+from briefer.ingestion import chunk_document, load_sources
 from briefer.llm.base import LLMRequest
 from briefer.llm.tokens import count_tokens
 

@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from briefer.errors import BrieferError
-from briefer.extraction._records import build_extraction_request
-from briefer.ingestion._chunk import chunk_document
+from briefer.extraction import build_extraction_request
+from briefer.ingestion import chunk_document
 from briefer.llm.base import LLMResponse, normalize_base_url
 from briefer.llm.openai import Endpoint, OpenAIClient
 from briefer.llm.structured import validate_reply
