@@ -789,16 +789,16 @@ def estimate(
 @app.command()
 def schema(
     name: Annotated[
-        Literal["event", "stance", "briefing", "extraction", "compose", "recording"],
+        Literal["event", "stance", "briefing", "extraction", "compose", "recording", "story"],
         typer.Argument(
             metavar="NAME",
-            help="event, stance, briefing, extraction, compose or recording.",
+            help="event, stance, briefing, extraction, compose, recording or story.",
             show_default=False,
         ),
     ],
 ) -> None:
     """Print the JSON Schema (draft 2020-12) of one of briefer's records: NAME is event,
-    stance, briefing, extraction, compose or recording."""
+    stance, briefing, extraction, compose, recording or story."""
     from briefer._resources import read_resource
 
     sys.stdout.write(read_resource("schemas", f"{name}.schema.json"))

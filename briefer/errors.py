@@ -2,7 +2,8 @@
 
     BrieferError                    base; every message is one line a person can act on
     ├── ConfigError                 misuse or missing configuration: the message says what to set
-    │   └── AuthError               the API key is missing or was rejected (names the variable)
+    │   ├── AuthError               the API key is missing or was rejected (names the variable)
+    │   └── StoreError              the story store cannot be used (damaged, locked, too new)
     ├── InputError                  one source cannot be used; becomes an ``excluded`` entry
     ├── BudgetExceededError         ``max_cost`` would be passed; carries what was done
     ├── OutputError                 the result cannot be written where it was asked to go
@@ -47,6 +48,7 @@ __all__ = [
     "RefusalError",
     "ReplayMissError",
     "ServerError",
+    "StoreError",
     "TruncatedError",
 ]
 
@@ -65,6 +67,15 @@ class ConfigError(BrieferError):
 
 class AuthError(ConfigError):
     """The API key is missing or was rejected."""
+
+
+class StoreError(ConfigError):
+    """The story store cannot be used: the message names the file and what to do (move it
+    aside, wait for the other run, upgrade briefer, or run with ``--no-store``)."""
+
+    def __init__(self, message: str, *, path: str = "") -> None:
+        super().__init__(message)
+        self.path = path
 
 
 class InputError(BrieferError):

@@ -19,6 +19,7 @@ from briefer.models import (
     EventRecord,
     ExtractionReply,
     StanceRecord,
+    StoryTimeline,
     reply_schema,
 )
 
@@ -33,6 +34,7 @@ SCHEMA_MODELS: dict[str, type[BaseModel]] = {
     "extraction": ExtractionReply,
     "compose": ComposeReply,
     "recording": Recording,
+    "story": StoryTimeline,
 }
 # LLM-facing schemas are sent as they are; they must pass the strict Structured Outputs rules.
 STRICT = ("extraction", "compose")

@@ -54,12 +54,17 @@ __all__ = [
     "StageUsage",
     "StanceRecord",
     "Stats",
+    "StoryChange",
+    "StoryDay",
+    "StoryStatus",
+    "StorySummary",
+    "StoryTimeline",
     "Update",
     "UpdateValue",
     "Usage",
 ]
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 EventType = Literal[
     "AGREE",
@@ -331,6 +336,32 @@ class Update(BaseModel):
     values: list[UpdateValue] = Field(min_length=2, description="In order of date.")
 
 
+StoryStatus = Literal["new", "updated", "continuing"]
+
+
+class StoryChange(BaseModel):
+    """What a day brought to a story seen on an earlier day.
+
+    ``figure``: a value of ``field`` went from ``before`` (on ``before_date``) to ``after`` (on
+    ``after_date``), both as the articles write them; ``outlet``: an outlet reports it for the
+    first time; ``stance``: a holder takes a position on it for the first time;
+    ``conflict_opened`` / ``conflict_settled``: outlets began or stopped disagreeing on
+    ``field``. ``source_ids`` are the sources of this run that bring the change.
+    """
+
+    model_config = _frozen
+
+    kind: Literal["figure", "outlet", "stance", "conflict_opened", "conflict_settled"]
+    field: str | None = None
+    before: str | None = None
+    after: str | None = None
+    before_date: dt.date | None = None
+    after_date: dt.date | None = None
+    outlet: str | None = None
+    holder: str | None = None
+    source_ids: list[str] = Field(default_factory=list)
+
+
 class MergedEvent(EventRecord):
     """One event as reported by one or more chunks and outlets, on one or more days."""
 
@@ -341,6 +372,18 @@ class MergedEvent(EventRecord):
     updates: list[Update] = Field(default_factory=list)
     ongoing: bool = Field(
         default=False, description="A strike, siege, talks...: reported as going on over days."
+    )
+    story_id: str | None = Field(
+        default=None, description="The stored story this event belongs to, when a store is used."
+    )
+    status: StoryStatus | None = Field(
+        default=None,
+        description="Against the store's earlier days: new, updated (see changes) or continuing; "
+        "null without a store.",
+    )
+    changes: list[StoryChange] = Field(default_factory=list)
+    first_seen: dt.date | None = Field(
+        default=None, description="The first day the story was briefed, when a store is used."
     )
 
 
@@ -371,7 +414,7 @@ class MergedStance(StanceRecord):
 class BriefingItem(BaseModel):
     model_config = _frozen
 
-    section: Literal["top", "disagreements", "stances", "timeline"]
+    section: Literal["since", "top", "disagreements", "stances", "timeline"]
     headline: str
     text: str
     sentences: list[str] = Field(description="The text split in sentences, in order.")
@@ -421,6 +464,56 @@ class Briefing(BaseModel):
     usage: Usage
     stats: Stats = Field(default_factory=Stats)
     notes: list[str] = Field(default_factory=list, description="What the reader should know.")
+    previous: dt.date | None = Field(
+        default=None,
+        description="The day of the last stored briefing the statuses are counted from.",
+    )
+    period_start: dt.date | None = Field(
+        default=None,
+        description="A review's first day (a briefing of several days, from the store).",
+    )
+
+
+# --- stories across days ------------------------------------------------------------------
+
+
+class StoryDay(BaseModel):
+    """One day of a stored story: its status that day, what changed, and the story's event as
+    that day's articles told it (its evidence is that day's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    day: dt.date
+    status: StoryStatus
+    changes: list[StoryChange] = Field(default_factory=list)
+    event: MergedEvent
+
+
+class StorySummary(BaseModel):
+    """A line of ``briefer stories``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    title: str
+    first_day: dt.date
+    last_day: dt.date
+    days: int = Field(ge=1, description="Days on which articles reported it.")
+    outlets: list[str]
+    open_conflicts: int = Field(ge=0)
+    last_change: str | None = Field(default=None, description="The latest change, in words.")
+
+
+class StoryTimeline(BaseModel):
+    """A stored story day by day (``briefer story ID``), with the sources its days cite."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: str = SCHEMA_VERSION
+    summary: StorySummary
+    days: list[StoryDay]
+    stances: list[MergedStance] = Field(default_factory=list)
+    sources: list[Source]
 
 
 # --- LLM-facing (strict) ----------------------------------------------------------------------

@@ -33,7 +33,8 @@ def _imports(path: Path) -> set[str]:
 
 # The layers of the package, lowest first. A module may import its own layer's modules and the
 # public face of any layer below it (a package's private modules, ``_name``, only from inside
-# the package). Data moves one way: ingestion → extraction → merging → composition → rendering.
+# the package). Data moves one way: ingestion → extraction → merging → stories (memory across
+# days) → composition → rendering.
 LAYERS: list[tuple[str, set[str]]] = [
     ("leaves", {"briefer.errors", "briefer._files", "briefer._resources"}),
     ("llm", {"briefer.llm"}),
@@ -42,6 +43,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("ingestion", {"briefer.ingestion"}),
     ("extraction", {"briefer.extraction"}),
     ("merging", {"briefer.merging"}),
+    ("stories", {"briefer.stories"}),
     ("composition", {"briefer.composition"}),
     ("rendering", {"briefer.rendering"}),
     ("settings", {"briefer.settings"}),
