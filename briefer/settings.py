@@ -66,9 +66,19 @@ class Settings(BaseModel):
     cache_dir: Path | None = None
     record_dir: Path | None = None
     replay_dir: Path | None = None
+    store: Path | None = None  # the story store; None: the user data directory's stories.db
+    no_store: bool = False  # brief without memory across days
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     # Only from a command-line flag, never from a file or BRIEFER_* variable; never printed.
     api_key: SecretStr | None = Field(default=None, exclude=True)
+
+    def store_path(self) -> Path | None:
+        """The story store's file, or None when the store is off."""
+        if self.no_store:
+            return None
+        if self.store is not None:
+            return self.store.expanduser()
+        return Path(platformdirs.user_data_dir("briefer")) / "stories.db"
 
     def price_table(self) -> dict[str, Price]:
         """The price overrides in the form ``briefer.llm.pricing`` takes."""
@@ -97,12 +107,19 @@ ENV_VARIABLES: dict[str, str] = {
     "BRIEFER_CACHE_DIR": "cache_dir",
     "BRIEFER_RECORD_DIR": "record_dir",
     "BRIEFER_REPLAY_DIR": "replay_dir",
+    "BRIEFER_STORE": "store",
+    "BRIEFER_NO_STORE": "no_store",
     "BRIEFER_PRICES": "prices",
 }
 
 
 # Settings whose flag is not named after them.
-_FLAGS = {"replay_dir": "--replay", "record_dir": "--record", "cache": "--no-cache"}
+_FLAGS = {
+    "replay_dir": "--replay",
+    "record_dir": "--record",
+    "cache": "--no-cache",
+    "no_store": "--no-store",
+}
 
 _FILE_SETTINGS = [name for name in Settings.model_fields if name != "api_key"]
 
@@ -152,7 +169,7 @@ def _from_env() -> dict[str, tuple[str, Any]]:
                 value = json.loads(raw)
             except json.JSONDecodeError:
                 raise ConfigError(f"{variable} is not a JSON object; fix or unset it") from None
-        elif name in ("cache", "strict_schema"):
+        elif name in ("cache", "strict_schema", "no_store"):
             lowered = raw.strip().lower()
             if lowered in ("1", "true", "yes", "on"):
                 value = True

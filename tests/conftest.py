@@ -65,6 +65,7 @@ def _isolated_home(
     monkeypatch.setenv("BRIEFER_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg-config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "xdg-data"))  # the story store
     return home
 
 
