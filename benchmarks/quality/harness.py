@@ -795,7 +795,25 @@ def format_report(evaluation: Evaluation, *, mistakes: bool = False) -> str:
 
 
 def run_main(names: Sequence[str], *, mistakes: bool = False) -> int:
+    """Run the one-day stories (or those named), then the multi-day ones (or those named), and
+    print their tables; 1 when a target is missed, 2 when the files have problems."""
+    from benchmarks.quality.days import load_day_stories
+    from benchmarks.quality.days_score import run_days
+
     stories = load_stories(names)
+    day_stories = load_day_stories(names=names)
+    code = 0
+    if stories or not day_stories:
+        code = _run_one_day(stories, mistakes=mistakes)
+        if code == 2:
+            return code
+    if day_stories:
+        print()
+        code = max(code, run_days(day_stories, mistakes=mistakes))
+    return code
+
+
+def _run_one_day(stories: Sequence[Story], *, mistakes: bool) -> int:
     broken = [(s.name, p) for s in stories for p in check_story(s)]
     if broken:
         for name, problem in broken:

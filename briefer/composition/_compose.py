@@ -1,14 +1,15 @@
 """Compose: merged records → cited briefing items, by the model or, with no model, by the
 deterministic composer (``_deterministic``).
 
-The model writes only the "top" section, in one call; every item it returns is checked in code
-(each sentence cites known records, each number is in the cited records, see
-``_citations``). Failing items are asked again once, in a single follow-up call with the
-failures; an item that still fails is replaced by the deterministic text for the records it
+The model writes only the "top" section, in one call, from the events a top development may be
+about (a story reported again with nothing new since the last briefing is not one); every item
+it returns is checked in code (each sentence cites known records, each number is in the cited
+records, see ``_citations``). Failing items are asked again once, in a single follow-up call
+with the failures; an item that still fails is replaced by the deterministic text for the records it
 cites (or dropped when it cites none), with a note. When the call fails altogether, the whole
-briefing is written by the deterministic composer, with a note. The other sections (where
-sources disagree, who said what, timeline) always come from the deterministic composer: they
-restate record fields and need no writing.
+briefing is written by the deterministic composer, with a note. The other sections (since the
+last briefing, where sources disagree, who said what, timeline) always come from the
+deterministic composer: they restate record fields and need no writing.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from briefer.composition._deterministic import (
     _records_item,
     _secondary_sections,
     compose_deterministic,
+    only_new_note,
 )
 from briefer.composition._sentences import _Writer
+from briefer.composition._since import since_items
 from briefer.composition._wording import (
     TOP_ITEMS,
     Composer,
@@ -38,6 +41,7 @@ from briefer.composition._wording import (
     _labels,
     _sentence,
     rank_events,
+    top_candidates,
 )
 from briefer.errors import BudgetExceededError, LLMError
 from briefer.llm.base import LLMRequest, Message, RequestContext
@@ -169,12 +173,13 @@ def _quotes(record: Record, sources: Mapping[str, Source]) -> list[dict[str, str
 def build_compose_request(
     merged: MergedRecords, sources: list[Source], *, model: str, date: dt.date, title: str
 ) -> LLMRequest:
-    """The one composition call (pure): static instructions, then the records as compact JSON."""
+    """The one composition call (pure): static instructions, then the records as compact JSON.
+    The events are those a top development may be about (``top_candidates``): without a store,
+    every event."""
     by_id = {s.id: s for s in sources}
+    candidates = top_candidates(rank_events(merged.events))
     payload = {
-        "events": [
-            _event_payload(e, by_id) for e in rank_events(merged.events)[:MAX_EVENTS_IN_REQUEST]
-        ],
+        "events": [_event_payload(e, by_id) for e in candidates[:MAX_EVENTS_IN_REQUEST]],
         "stances": [_stance_payload(s, by_id) for s in merged.stances[:MAX_STANCES_IN_REQUEST]],
     }
     system, user = load_prompt_pair(SYSTEM_TEMPLATE, USER_TEMPLATE)
@@ -241,19 +246,27 @@ async def compose_items(
     date: dt.date,
     title: str,
     common_words: frozenset[str] = frozenset(),
+    only_new: bool = False,
 ) -> ComposeResult:
     """Compose the briefing items; with no runner, the deterministic composer does it all.
 
     When the composition call fails, or would pass the budget, the deterministic composer
     writes the briefing and a note says why: what was extracted is never thrown away.
     ``common_words`` are the articles' lower-case words, for the name check of headlines and
-    of sentences' first words (``briefer.composition._citations.check_item``).
+    of sentences' first words (``briefer.composition._citations.check_item``). ``only_new``
+    leaves the events reported again with nothing new since the last briefing (``continuing``)
+    out of every section, with a note.
     """
+    shown = only_new_note(merged.events, only_new=only_new)
     if runner is None:
-        return ComposeResult(compose_deterministic(merged, sources), "deterministic")
-    if not merged.events and not merged.stances:
+        items = compose_deterministic(merged, sources, only_new=only_new)
+        return ComposeResult(items, "deterministic", shown)
+    if not merged.stances and not top_candidates(merged.events):
+        why = "no records" if not merged.events else "no new or updated events"
         return ComposeResult(
-            [], "deterministic", ["there were no records to compose, so no model call was made"]
+            compose_deterministic(merged, sources, only_new=only_new),
+            "deterministic",
+            [*shown, f"there were {why} to compose, so no model call was made"],
         )
     writer = _Writer({s.id: s for s in sources})
     records: dict[str, MergedEvent | MergedStance] = {e.id: e for e in merged.events}
@@ -267,7 +280,8 @@ async def compose_items(
             f"composition by the model failed ({_reason(exc)}); this briefing was written by "
             "the deterministic composer"
         )
-        return ComposeResult(compose_deterministic(merged, sources), "deterministic", [note])
+        items = compose_deterministic(merged, sources, only_new=only_new)
+        return ComposeResult(items, "deterministic", [note, *shown])
 
     def check(item: ComposeItem) -> list[str]:
         return check_item(item, records, sources=sources, common_words=common_words)
@@ -318,13 +332,14 @@ async def compose_items(
 
     items = [i for i in final if i is not None]
     ranked = rank_events(merged.events)
-    if not items and ranked:
+    candidates = top_candidates(ranked)
+    if not items and candidates:
         # A briefing with events never opens without its top developments.
-        items = [_event_item(writer, e) for e in ranked[:TOP_ITEMS]]
+        items = [_event_item(writer, e) for e in candidates[:TOP_ITEMS]]
         notes.append(
             "the model gave no usable top developments; they were written by the "
             "deterministic composer"
         )
-    return ComposeResult(
-        [*items, *_secondary_sections(writer, ranked, merged.stances)], "llm", notes
-    )
+    since = since_items(writer, ranked, merged.stances, only_new=only_new)
+    secondary = _secondary_sections(writer, ranked, merged.stances, only_new=only_new)
+    return ComposeResult([*since, *items, *secondary], "llm", [*notes, *shown])

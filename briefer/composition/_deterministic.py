@@ -1,5 +1,6 @@
-"""The deterministic composer: the whole briefing with no model (top developments, where
-sources disagree, who said what, timeline), and the sections the model composer leaves to it.
+"""The deterministic composer: the whole briefing with no model (since the last briefing, top
+developments, where sources disagree, who said what, timeline), and the sections the model
+composer leaves to it.
 
 The other sections restate record fields and need no writing, so they always come from here;
 a model item that fails its checks twice is replaced by the text written here for the records
@@ -12,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from briefer.composition._sentences import _Writer
+from briefer.composition._since import continuing_events, since_items
 from briefer.composition._wording import (
     TOP_ITEMS,
     MergedRecords,
@@ -30,10 +32,11 @@ from briefer.composition._wording import (
     date_span,
     holder_label,
     rank_events,
+    top_candidates,
 )
 from briefer.models import BriefingItem, MergedEvent, MergedStance, Source
 
-__all__ = ["compose_deterministic", "event_wording"]
+__all__ = ["compose_deterministic", "event_wording", "only_new_note"]
 
 
 def event_wording(event: MergedEvent, sources: Sequence[Source]) -> str:
@@ -194,8 +197,16 @@ def _timeline_items(writer: _Writer, events: Sequence[MergedEvent]) -> list[Brie
 
 
 def _secondary_sections(
-    writer: _Writer, events: Sequence[MergedEvent], stances: Sequence[MergedStance]
+    writer: _Writer,
+    events: Sequence[MergedEvent],
+    stances: Sequence[MergedStance],
+    *,
+    only_new: bool = False,
 ) -> list[BriefingItem]:
+    """Where sources disagree, who said what, timeline; ``only_new`` leaves out the events
+    reported again with nothing new."""
+    if only_new:
+        events = [e for e in events if e.status != "continuing"]
     return [
         *_disagreement_items(writer, events),
         *_stance_items(writer, stances),
@@ -203,13 +214,31 @@ def _secondary_sections(
     ]
 
 
-def compose_deterministic(merged: MergedRecords, sources: list[Source]) -> list[BriefingItem]:
-    """The whole briefing with no model: top developments, disagreements, stances, timeline.
+def only_new_note(events: Sequence[MergedEvent], *, only_new: bool) -> list[str]:
+    """What a briefing asked for new and updated events only leaves out, said once."""
+    left_out = len(continuing_events(events)) if only_new else 0
+    if not left_out:
+        return []
+    stories, are = ("story", "is") if left_out == 1 else ("stories", "are")
+    return [
+        f"{left_out} {stories} reported again with nothing new since the last briefing {are} "
+        "not shown: only new and updated events were asked for"
+    ]
+
+
+def compose_deterministic(
+    merged: MergedRecords, sources: list[Source], *, only_new: bool = False
+) -> list[BriefingItem]:
+    """The whole briefing with no model: since the last briefing (when events have statuses),
+    top developments, disagreements, stances, timeline.
 
     ``merged`` is the merge stage's result (anything with ``events`` and ``stances``); items are
-    written from the records alone.
+    written from the records alone. A story reported again with nothing new (``continuing``) is
+    not a top development; ``only_new`` leaves it out of every section.
     """
     writer = _Writer({s.id: s for s in sources})
     ranked = rank_events(merged.events)
-    top = [_event_item(writer, e) for e in ranked[:TOP_ITEMS]]
-    return [*top, *_secondary_sections(writer, ranked, merged.stances)]
+    since = since_items(writer, ranked, merged.stances, only_new=only_new)
+    top = [_event_item(writer, e) for e in top_candidates(ranked)[:TOP_ITEMS]]
+    secondary = _secondary_sections(writer, ranked, merged.stances, only_new=only_new)
+    return [*since, *top, *secondary]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import pairwise
 
 from briefer.composition._citations import format_number, sentence_failures
@@ -36,10 +37,39 @@ from briefer.composition._wording import (
     _quoted,
     _states_a_disputed_value,
     _without_disputed,
+    holder_label,
 )
-from briefer.models import Conflict, ConflictValue, MergedEvent, MergedStance, Source, Update
+from briefer.models import (
+    Conflict,
+    ConflictValue,
+    MergedEvent,
+    MergedStance,
+    Source,
+    StoryChange,
+    Update,
+)
+from briefer.text.numbers import numbers_in
 
 MAX_HEADLINE_CHARS = 100
+# The order a day's changes of a story are told in: figures first, outlets and voices last.
+_CHANGE_ORDER = ("figure", "conflict_opened", "conflict_settled", "outlet", "stance")
+
+Told = tuple[str, list[Record]]  # a sentence and the records it rests on
+
+
+def _records(records: Record | Sequence[Record]) -> list[Record]:
+    return [records] if isinstance(records, MergedEvent | MergedStance) else list(records)
+
+
+@dataclass(frozen=True)
+class _Figure:
+    """A value as a sentence of change tells it: its words, its number (None when its words
+    give none), the day it held and the sources that give it."""
+
+    words: str
+    value: float | None
+    date: dt.date | None
+    source_ids: tuple[str, ...]
 
 
 class _Writer:
@@ -50,8 +80,7 @@ class _Writer:
         self._wordings: dict[str, str | None] = {}
 
     def passes(self, records: Record | Sequence[Record], text: str) -> bool:
-        cited = [records] if isinstance(records, MergedEvent | MergedStance) else list(records)
-        return not sentence_failures(text, cited, self.sources)
+        return not sentence_failures(text, _records(records), self.sources)
 
     def fits(self, event: MergedEvent, text: str) -> bool:
         """Passes the checks and takes no side where outlets disagree."""
@@ -72,9 +101,9 @@ class _Writer:
     def label(self, source_ids: Iterable[str]) -> str:
         return _join(_labels(source_ids, self.sources))
 
-    def quotes_of(self, record: Record, source_ids: Iterable[str]) -> list[str]:
+    def quotes_of(self, records: Record | Sequence[Record], source_ids: Iterable[str]) -> list[str]:
         wanted = set(source_ids)
-        return [ev.quote for ev in record.evidence if ev.source_id in wanted]
+        return [ev.quote for r in _records(records) for ev in r.evidence if ev.source_id in wanted]
 
     def quote_line(self, record: Record) -> str:
         """A verbatim quote, its outlet named: always supported. Of an event with a conflict,
@@ -163,7 +192,9 @@ class _Writer:
             text += " (copies of a single report count once)"
         return _line(text)
 
-    def conflict(self, event: MergedEvent, conflict: Conflict) -> str:
+    def conflict(self, event: MergedEvent, conflict: Conflict, *, now: bool = False) -> str:
+        """The disagreement, each value beside its outlets; ``now`` for one that a day opened."""
+        disagree = "Outlets now disagree" if now else "Outlets disagree"
         what = _field_what(conflict.field)
         outlets = self.label(s for v in conflict.values for s in v.source_ids)
         days = [d for v in conflict.values if (d := _iso_day(v.value)) is not None]
@@ -181,11 +212,11 @@ class _Writer:
                 told = " against ".join(_join(side) for side in sides.values())
             else:
                 told = ", ".join(part for side in sides.values() for part in side)
-            candidates.append(f"Outlets disagree on {what}: {told}")
+            candidates.append(f"{disagree} on {what}: {told}")
         differ = "days" if conflict.field == "date" else "figures"
         candidates += [
-            f"Outlets disagree on {what}: {outlets} give different {differ}",
-            f"Outlets disagree: {outlets} give different {differ}",
+            f"{disagree} on {what}: {outlets} give different {differ}",
+            f"{disagree}: {outlets} give different {differ}",
         ]
         return self.first_supported(event, candidates) or _line(candidates[-1])
 
@@ -216,31 +247,187 @@ class _Writer:
         return self.first_supported(event, ["; ".join(parts)])
 
     def update(self, event: MergedEvent, update: Update) -> str:
-        values = update.values
+        told = [
+            _Figure(v.text or format_number(v.value), v.value, v.date, tuple(v.source_ids))
+            for v in update.values
+        ]
+        candidates = self.figures(event, _field_what(update.field), told)
+        # The update's values carry their article words, which its evidence counts.
+        return self.first_supported(event, candidates) or _line(candidates[-1])
+
+    def figures(
+        self, records: Record | Sequence[Record], what: str, values: Sequence[_Figure]
+    ) -> list[str]:
+        """Wordings of a value over the days, in order, best first: "the number of ships
+        waiting rose from 12 ships on Monday (Harbour Tribune) to 19 ships on Tuesday (Southern
+        Wire)", each day named only as the quotes of ``records`` write it."""
         # A weekday names a day only within one week; further apart, only dates say which.
-        weekday = _days_apart([v.date for v in values]) < 7
-        shown = []
+        weekday = _days_apart([v.date for v in values if v.date is not None]) < 7
+        shown, plain = [], []
         for v in values:
-            words = _one_line(v.text or format_number(v.value))
-            day = _day_words(v.date, self.quotes_of(event, v.source_ids), weekday=weekday)
+            words = _one_line(v.words)
+            day = None
+            if v.date is not None:
+                day = _day_words(v.date, self.quotes_of(records, v.source_ids), weekday=weekday)
             when = f" on {day}" if day and day.lower() not in words.lower() else ""
-            shown.append(f"{words}{when} ({self.label(v.source_ids)})")
-        numbers = [v.value for v in values]
-        if all(a < b for a, b in pairwise(numbers)):
+            label = self.label(v.source_ids)
+            by = f" ({label})" if label else ""
+            shown.append(f"{words}{when}{by}")
+            plain.append(f"{words}{by}")
+        numbers = [v.value for v in values if v.value is not None]
+        if len(numbers) < len(values):
+            trend = "changed"
+        elif all(a < b for a, b in pairwise(numbers)):
             trend = "rose"
         elif all(a > b for a, b in pairwise(numbers)):
             trend = "fell"
         else:
             trend = "changed"
         told = f"from {shown[0]} to {shown[1]}" + "".join(f", then to {s}" for s in shown[2:])
-        what = _field_what(update.field)
         candidates = [f"{what} {trend} {told}", f"the figure {trend} {told}"]
-        plain = ", then ".join(
-            f"{_one_line(v.text or format_number(v.value))} ({self.label(v.source_ids)})"
-            for v in values
+        candidates.append(f"The figures reported changed over the days: {', then '.join(plain)}")
+        return candidates
+
+    # --- what a day changed in a story ---------------------------------------------------------
+
+    def changes(
+        self,
+        event: MergedEvent,
+        changes: Sequence[StoryChange],
+        stances: Sequence[MergedStance],
+        earlier: Sequence[MergedEvent] = (),
+    ) -> list[Told]:
+        """What a day brought to a story seen before, in sentences a reader forwards, each with
+        the records it rests on. ``event`` is the story's event (whose evidence, in a briefing,
+        holds the earlier days' quotes too); ``earlier`` are the story's events of earlier days,
+        where a figure it changed from is quoted (a stored story's days). A change that no
+        sentence can tell with the words of its evidence is left out."""
+        told: list[Told | None] = []
+        for kind in _CHANGE_ORDER:
+            of_kind = [c for c in changes if c.kind == kind]
+            if kind == "outlet":
+                # Outlets new to the story are told in one sentence.
+                told.append(self._new_outlets(event, of_kind) if of_kind else None)
+            for change in of_kind:
+                if kind == "figure":
+                    told.append(self._figure_change(event, change, earlier))
+                elif kind == "conflict_opened":
+                    told.append(self._conflict_opened(event, change))
+                elif kind == "conflict_settled":
+                    told.append(self._conflict_settled(event, change))
+                elif kind == "stance":
+                    told.append(self._first_stance(event, change, stances))
+        return [t for t in told if t is not None]
+
+    def _figure_change(
+        self, event: MergedEvent, change: StoryChange, earlier: Sequence[MergedEvent]
+    ) -> Told | None:
+        if not change.before or not change.after:
+            return None
+        holder = self._holding(change.before, [*reversed(earlier)]) or event
+        before = _Figure(
+            change.before,
+            _value(change.before),
+            change.before_date,
+            self._sources_of(holder, change, change.before, change.before_date),
         )
-        candidates.append(f"The figures reported changed over the days: {plain}")
-        return self.first_supported(event, candidates) or _line(candidates[-1])
+        after = _Figure(
+            change.after,
+            _value(change.after),
+            change.after_date,
+            tuple(change.source_ids) or self._sources_of(event, change, change.after, None),
+        )
+        cited: list[Record] = [holder, event] if holder is not event else [event]
+        what = _field_what(change.field or "quantity")
+        text = self.first_supported(cited, self.figures(cited, what, [before, after]))
+        return (text, cited) if text else None
+
+    def _holding(self, words: str, records: Sequence[MergedEvent]) -> MergedEvent | None:
+        """The first of ``records`` whose quotes or counts write ``words``."""
+        wanted = _one_line(words).lower()
+        for record in records:
+            texts = [q.text for q in record.quantities] + [e.quote for e in record.evidence]
+            if any(wanted in _one_line(t).lower() for t in texts):
+                return record
+        return None
+
+    def _sources_of(
+        self, event: MergedEvent, change: StoryChange, words: str, day: dt.date | None
+    ) -> tuple[str, ...]:
+        """The sources that give a value of a change: the event's update of that field names
+        them; else the quotes that write the value (of sources not bringing the change, when
+        there are such: the value it changed from was an earlier day's)."""
+        wanted = _one_line(words).lower()
+        for update in event.updates:
+            if update.field != change.field:
+                continue
+            for v in update.values:
+                if (v.text and _one_line(v.text).lower() == wanted) or (day and v.date == day):
+                    return tuple(v.source_ids)
+        writing = [e.source_id for e in event.evidence if wanted in _one_line(e.quote).lower()]
+        earlier = [sid for sid in writing if sid not in change.source_ids]
+        return tuple(dict.fromkeys(earlier or writing))
+
+    def _conflict_opened(self, event: MergedEvent, change: StoryChange) -> Told | None:
+        conflict = _conflict_of(event, change.field)
+        if conflict is not None:
+            return self.conflict(event, conflict, now=True), [event]
+        what = _field_what(change.field or "quantity")
+        text = self.first_supported(event, [f"Outlets now disagree on {what}"])
+        return (text, [event]) if text else None
+
+    def _conflict_settled(self, event: MergedEvent, change: StoryChange) -> Told | None:
+        what = _field_what(change.field or "quantity")
+        # The outlets that disagreed are the story's: all of them now give one value.
+        outlets = _labels(event.source_ids, self.sources)
+        say = "both now say" if len(outlets) == 2 else "they now say"
+        candidates = [f"The outlets no longer disagree on {what}"]
+        if change.after:
+            candidates.insert(0, f"{candidates[0]}: {say} {_one_line(change.after)}")
+        text = self.first_supported(event, candidates)
+        return (text, [event]) if text else None
+
+    def _new_outlets(self, event: MergedEvent, changes: Sequence[StoryChange]) -> Told | None:
+        names: list[str] = []
+        for change in changes:
+            given = _labels(change.source_ids, self.sources)
+            for name in given or ([change.outlet] if change.outlet else []):
+                if name not in names:
+                    names.append(name)
+        if not names:
+            return None
+        verb = "reports" if len(names) == 1 else "report"
+        text = self.first_supported(event, [f"{_join(names)} now {verb} it too"])
+        return (text, [event]) if text else None
+
+    def _first_stance(
+        self, event: MergedEvent, change: StoryChange, stances: Sequence[MergedStance]
+    ) -> Told | None:
+        if not change.holder:
+            return None
+        stance = _stance_of(change, stances)
+        if stance is None:
+            text = self.first_supported(event, [f"{change.holder} took a position on it"])
+            return (text, [event]) if text else None
+        holder = _holder(stance.holder)
+        brought = [e for e in stance.evidence if e.source_id in change.source_ids]
+        quote = _quoted((brought or stance.evidence)[0].quote)
+        if stance.polarity == "neutral":
+            candidates = [
+                f"{holder.label} spoke on {_question(stance)} for the first time, taking no "
+                f"side: {quote}",
+                f"{holder.label} spoke on it for the first time, taking no side: {quote}",
+            ]
+        else:
+            side = _POLARITY_GERUND[stance.polarity]
+            candidates = [
+                f"{holder.label} took a position, {side} {_question(stance)}: {quote}",
+                f"{holder.label} took a position, {side} {_one_line(stance.topic)}: {quote}",
+            ]
+        candidates.append(f"{holder.label} took a position: {quote}")
+        # The sentence cites the position and the story's event it is about.
+        cited: list[Record] = [event, stance]
+        return self.first_supported(cited, candidates) or _line(quote), cited
 
     # --- stances ------------------------------------------------------------------------------
 
@@ -295,3 +482,35 @@ class _Writer:
             f"{holder.label} is reported on both sides of one question: {_join(sides)}",
         ]
         return self.first_supported(stances, candidates) or _line(_join(sides))
+
+
+def _value(words: str) -> float | None:
+    """The number a value's words give ("65 families" is 65), if any."""
+    found = numbers_in(words)
+    return found[0][1] if found else None
+
+
+def _conflict_of(event: MergedEvent, field: str | None) -> Conflict | None:
+    """The event's conflict over ``field`` ("quantity" stands for any count)."""
+    for conflict in event.conflicts:
+        if conflict.field == field:
+            return conflict
+    if field == "quantity":
+        return next((c for c in event.conflicts if c.field.startswith("quantities.")), None)
+    return None
+
+
+def _stance_of(change: StoryChange, stances: Sequence[MergedStance]) -> MergedStance | None:
+    """The position a ``stance`` change is about: its holder's, brought by the change's
+    sources when one is."""
+    wanted = _one_line(change.holder or "").lower().removeprefix("the ")
+
+    def names(stance: MergedStance) -> set[str]:
+        holder = stance.holder
+        given = (holder.name, holder.canonical, holder_label(holder), _holder(holder).label)
+        return {_one_line(n).lower().removeprefix("the ") for n in given}
+
+    theirs = [s for s in stances if wanted in names(s)]
+    brought = [s for s in theirs if set(s.source_ids) & set(change.source_ids)]
+    found = brought or theirs
+    return found[0] if found else None

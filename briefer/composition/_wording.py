@@ -46,12 +46,13 @@ __all__ = [
     "date_span",
     "holder_label",
     "rank_events",
+    "top_candidates",
 ]
 
 TOP_ITEMS = 8
 
 Composer = Literal["llm", "deterministic"]
-Section = Literal["top", "disagreements", "stances", "timeline"]
+Section = Literal["since", "top", "disagreements", "stances", "timeline"]
 Record = MergedEvent | MergedStance
 
 # One wording of a position, everywhere a briefing states one.
@@ -128,6 +129,13 @@ def rank_events(events: Iterable[MergedEvent]) -> list[MergedEvent]:
     )
 
 
+def top_candidates(events: Iterable[MergedEvent]) -> list[MergedEvent]:
+    """The events a top development may be about: a story reported again with nothing new
+    (``continuing``) is yesterday's news, told in one line of the "since" section instead.
+    Without a store no event has a status, and every event is a candidate."""
+    return [e for e in events if e.status != "continuing"]
+
+
 def date_span(first: dt.date, last: dt.date) -> str:
     """Two days as a period: "12 to 20 January 2022", "28 February to 3 March 2025"."""
     first, last = min(first, last), max(first, last)
@@ -190,7 +198,9 @@ def _format_date(date: dt.date, precision: str = "day") -> str:
 def _field_what(name: str) -> str:
     if name.startswith("quantities."):
         return f"the number of {name.removeprefix('quantities.')}"
-    return {"date": "the date", "location": "the place"}.get(name, name)
+    # A change of a story names the kind of value alone when it does not say which count.
+    named = {"date": "the date", "location": "the place", "quantity": "the figure"}
+    return named.get(name, name)
 
 
 def _number_key(value: float) -> float:

@@ -1,4 +1,5 @@
-"""Rendering, the last stage: a ``Briefing`` as markdown, JSON or one self-contained HTML page."""
+"""Rendering, the last stage: a ``Briefing`` as markdown, JSON or one self-contained HTML page
+(``_render``), and a stored story's timeline, day by day, in the same three (``_story``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from briefer.rendering._render import (
     render_json,
     render_markdown,
 )
+from briefer.rendering._story import render_story
 
 __all__ = [
     "Format",
@@ -18,4 +20,5 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_story",
 ]

@@ -4,7 +4,11 @@ Citations are numbered in order of first appearance in the rendered sections; ea
 to its entry in the "Citations" list, which gives the record and, source by source, the exact
 quotes it rests on. Each source is described once, in the "Sources" list, under a label of its
 own (S1, S2…) that no citation number can be mistaken for. The header gives the period the
-sources were published in. Everything that comes from an article (headlines and sentences
+sources were published in, the day of the last briefing the statuses are counted from, and a
+review's period. A briefing made with a store opens with what changed since the last briefing;
+each event's status is marked where the event heads an item ("New:", "Update:",
+"Continuing:") and in its citation entry, and the stories reported again with nothing new are
+listed in one compact line. Everything that comes from an article (headlines and sentences
 written from it, quotes, titles, outlets, URLs) is escaped for the format: markdown punctuation
 is backslash-escaped, HTML goes through ``html.escape(quote=True)``, and a URL is only a link
 when it is http(s).
@@ -33,11 +37,20 @@ from briefer.composition import (
     source_label,
 )
 from briefer.errors import ConfigError
-from briefer.models import Briefing, BriefingItem, Evidence, MergedEvent, MergedStance, Source
+from briefer.models import (
+    Briefing,
+    BriefingItem,
+    Evidence,
+    MergedEvent,
+    MergedStance,
+    Source,
+    StoryStatus,
+)
 from briefer.text.dates import written_date
 
 __all__ = [
     "SECTION_TITLES",
+    "STATUS_TAGS",
     "Format",
     "format_from_path",
     "render",
@@ -49,6 +62,7 @@ __all__ = [
 Format = Literal["markdown", "json", "html"]
 
 SECTION_TITLES: dict[str, str] = {
+    "since": "Since the last briefing",
     "top": "Top developments",
     "disagreements": "Where sources disagree",
     "stances": "Who said what",
@@ -56,6 +70,14 @@ SECTION_TITLES: dict[str, str] = {
 }
 # Sections whose items are short (one holder's positions): a bold lead, not a heading each.
 _COMPACT_SECTIONS = frozenset({"stances"})
+# How an event's status is marked where the event heads an item and in its citation entry.
+STATUS_TAGS: dict[StoryStatus, str] = {
+    "new": "New",
+    "updated": "Update",
+    "continuing": "Continuing",
+}
+# Items headed by a day or a holder, not by an event: no status tag.
+_UNTAGGED_SECTIONS = frozenset({"stances", "timeline"})
 _SUFFIXES: dict[str, Format] = {
     ".md": "markdown",
     ".markdown": "markdown",
@@ -135,10 +157,10 @@ class _Marks:
         return c.number, c.marks[k]
 
 
-def _source_labels(b: Briefing) -> dict[str, str]:
-    """Source id → its label in this briefing: S1, S2… (never a bare number, which a citation
+def _source_labels(sources: Iterable[Source]) -> dict[str, str]:
+    """Source id → its label on the page: S1, S2… (never a bare number, which a citation
     number could be read as)."""
-    return {s.id: f"S{n}" for n, s in enumerate(b.sources, start=1)}
+    return {s.id: f"S{n}" for n, s in enumerate(sources, start=1)}
 
 
 def _one_line(text: str) -> str:
@@ -155,6 +177,17 @@ def _period(b: Briefing) -> str:
     if min(days) == max(days):
         period = f"Sources published on {date_span(min(days), max(days))}"
     return period + (f" ({undated} undated)" if undated else "")
+
+
+def _since_line(b: Briefing) -> str | None:
+    """A review's period and the last briefing the statuses are counted from, when given."""
+    parts = []
+    if b.period_start is not None:
+        parts.append(f"Review of {date_span(b.period_start, b.date)}")
+    if b.previous is not None:
+        since = f"Since the briefing of {written_date(b.previous)}"
+        parts.append(since if not parts else since[:1].lower() + since[1:])
+    return " · ".join(parts) or None
 
 
 def _summary_line(b: Briefing) -> str:
@@ -195,14 +228,47 @@ def _headline(item: BriefingItem, citations: dict[str, _Citation]) -> str:
     return item.headline
 
 
+def _cited(item: BriefingItem, citations: dict[str, _Citation]) -> list[MergedEvent | MergedStance]:
+    records = (citations[rid].record for ids in item.sentence_citations for rid in ids)
+    return [r for r in records if r is not None]
+
+
+def _continuing_list(item: BriefingItem, citations: dict[str, _Citation]) -> bool:
+    """The compact item of the stories reported again with nothing new."""
+    cited = _cited(item, citations)
+    return (
+        item.section == "since"
+        and bool(cited)
+        and all(isinstance(r, MergedEvent) and r.status == "continuing" for r in cited)
+    )
+
+
+def _status_tag(item: BriefingItem, citations: dict[str, _Citation]) -> str | None:
+    """The status of the event an item is about (the first it cites), as its tag."""
+    if item.section in _UNTAGGED_SECTIONS or _continuing_list(item, citations):
+        return None
+    event = next((r for r in _cited(item, citations) if isinstance(r, MergedEvent)), None)
+    return STATUS_TAGS[event.status] if event is not None and event.status else None
+
+
+def _tagged(item: BriefingItem, citations: dict[str, _Citation]) -> str:
+    """The headline as text, with its status tag."""
+    tag = _status_tag(item, citations)
+    headline = _headline(item, citations)
+    return f"{tag}: {headline}" if tag else headline
+
+
 def _record_line(
     record: MergedEvent | MergedStance | None, record_id: str, sources: list[Source]
 ) -> str:
     if record is None:
         return f"record {record_id} (not in this briefing)"
+    line = _record_line_of(record, sources)
     if not record.grounded:
-        return f"{UNVERIFIED}: {_record_line_of(record, sources)} ({UNVERIFIED_WHY})"
-    return _record_line_of(record, sources)
+        line = f"{UNVERIFIED}: {line} ({UNVERIFIED_WHY})"
+    if isinstance(record, MergedEvent) and record.status:
+        line = f"{STATUS_TAGS[record.status]}: {line}"
+    return line
 
 
 def _record_line_of(record: MergedEvent | MergedStance, sources: list[Source]) -> str:
@@ -244,9 +310,9 @@ class _Shown:
     sentences: list[tuple[str, list[str]]]
 
 
-def _shown(item: BriefingItem, section: str) -> _Shown:
-    compact = section in _COMPACT_SECTIONS
-    rest = _lead_in(item) if compact else None
+def _shown(item: BriefingItem, citations: dict[str, _Citation]) -> _Shown:
+    compact = item.section in _COMPACT_SECTIONS or _continuing_list(item, citations)
+    rest = _lead_in(item) if item.section in _COMPACT_SECTIONS else None
     sentences = list(zip(item.sentences, item.sentence_citations, strict=True))
     if rest is not None:
         # The lead names the holder the first sentence opens with: the sentence goes on from it.
@@ -297,26 +363,60 @@ def _md_anchor(number: int) -> str:
     return f"citation-{number}"
 
 
+def _md_marks(numbers: Iterable[int]) -> str:
+    return "".join(f"[[{n}]](#{_md_anchor(n)})" for n in numbers)
+
+
+def _md_evidence(
+    evidence: Iterable[Evidence], sources: dict[str, Source], labels: dict[str, str], indent: str
+) -> list[str]:
+    """A record's quotes, source by source: "- **VOA** (S1): “…” · “…”"."""
+    lines = []
+    for sid, quotes in _evidence_by_source(evidence):
+        label = source_label(sources[sid]) if sid in sources else sid
+        which = f" ({labels[sid]})" if sid in labels else ""
+        quoted = " · ".join(f"“{_md(q)}”" for q in quotes)
+        lines.append(f"{indent}- **{_md(label)}**{which}: {quoted}")
+    return lines
+
+
+def _md_sources(sources: Iterable[Source], labels: dict[str, str]) -> list[str]:
+    out = ["## Sources", ""]
+    for source in sources:
+        parts = [f"**{labels[source.id]}**", f"**{_md(source_label(source))}**"]
+        if source.title:
+            parts.append(f"*{_md(source.title)}*")
+        if source.published:
+            parts.append(written_date(source.published))
+        link = _md_link(*_link(source))
+        if link:
+            parts.append(link)
+        out.append(f"- {' · '.join(parts)}")
+    out.append("")
+    return out
+
+
 def render_markdown(b: Briefing) -> str:
     sources = {s.id: s for s in b.sources}
-    labels = _source_labels(b)
+    labels = _source_labels(b.sources)
     citations = _citations(b)
-    out = [f"# {_md(b.title)}", "", f"**{_period(b)}** · {_summary_line(b)}", ""]
+    out = [f"# {_md(b.title)}", ""]
+    since = _since_line(b)
+    if since:
+        out += [f"*{since}*", ""]
+    out += [f"**{_period(b)}** · {_summary_line(b)}", ""]
 
-    for key, title, items in _sections(b):
+    for _, title, items in _sections(b):
         out += [f"## {title}", ""]
         for item in items:
-            shown = _shown(item, key)
+            shown = _shown(item, citations)
             sentences = []
             for text, ids in shown.sentences:
-                marks = "".join(
-                    f"[[{citations[rid].number}]](#{_md_anchor(citations[rid].number)})"
-                    for rid in ids
-                )
+                marks = _md_marks(citations[rid].number for rid in ids)
                 if _unverified(ids, citations):
                     marks += f" *({UNVERIFIED.lower()})*"
                 sentences.append(f"{_md(text)}{marks}")
-            headline = _headline(item, citations)
+            headline = _tagged(item, citations)
             if shown.compact:
                 out += [f"**{_md(headline)}**{shown.joint}{' '.join(sentences)}", ""]
             else:
@@ -334,26 +434,11 @@ def render_markdown(b: Briefing) -> str:
             indent = " " * len(marker)  # the entry's lines stay inside its list item
             out.append(f"{marker}#### Citation {c.number}")
             out.append(f"{indent}{_md(_record_line(c.record, c.record_id, b.sources))}")
-            for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                label = source_label(sources[sid]) if sid in sources else sid
-                which = f" ({labels[sid]})" if sid in labels else ""
-                quoted = " · ".join(f"“{_md(q)}”" for q in quotes)
-                out.append(f"{indent}- **{_md(label)}**{which}: {quoted}")
+            out += _md_evidence(c.record.evidence if c.record else [], sources, labels, indent)
         out.append("")
 
     if b.sources:
-        out += ["## Sources", ""]
-        for source in b.sources:
-            parts = [f"**{labels[source.id]}**", f"**{_md(source_label(source))}**"]
-            if source.title:
-                parts.append(f"*{_md(source.title)}*")
-            if source.published:
-                parts.append(written_date(source.published))
-            link = _md_link(*_link(source))
-            if link:
-                parts.append(link)
-            out.append(f"- {' · '.join(parts)}")
-        out.append("")
+        out += _md_sources(b.sources, labels)
 
     if b.excluded:
         out += ["## Excluded inputs", ""]
@@ -404,6 +489,9 @@ ul.sources { padding-left: 0; list-style: none; }
 .back { font-size: .85em; }
 .back a { text-decoration: none; padding: .1em .45em; }
 :target { outline: 2px solid var(--link); outline-offset: 2px; }
+.status { color: var(--muted); font-weight: 600; }
+.cited { margin: .25rem 0 1rem; }
+.cited .evidence { margin: .25rem 0; }
 """.strip()
 
 
@@ -429,6 +517,10 @@ def _html_sentence(text: str, marks: str) -> str:
     return f"{_h(head)} {kept}" if head else kept
 
 
+def _html_mark(number: int, anchor: str) -> str:
+    return f'<a class="cite" id="{anchor}" href="#citation-{number}">[{number}]</a>'
+
+
 def _section_id(key: str) -> str:
     return f"section-{key}"
 
@@ -446,19 +538,9 @@ def _back_links(c: _Citation) -> str:
     return f'<p class="back">{links}</p>'
 
 
-def render_html(b: Briefing) -> str:
-    """One self-contained page: inline CSS, no scripts, no external assets."""
-    sources = {s.id: s for s in b.sources}
-    labels = _source_labels(b)
-    citations = _citations(b)
-    marks = _Marks(citations)
-    sections = list(_sections(b))
-    item_ids: dict[int, str] = {}
-    for _, _, items in sections:
-        for item in items:
-            item_ids[id(item)] = f"item-{len(item_ids) + 1}"
-
-    out = [
+def _html_start(title: str) -> list[str]:
+    """The page up to its content: inline CSS, no scripts, nothing fetched."""
+    return [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
@@ -468,13 +550,73 @@ def render_html(b: Briefing) -> str:
         '<meta http-equiv="Content-Security-Policy" '
         "content=\"default-src 'none'; style-src 'unsafe-inline'\">",
         '<meta name="referrer" content="no-referrer">',
-        f"<title>{_h(b.title)}</title>",
+        f"<title>{_h(title)}</title>",
         f"<style>\n{_CSS}\n</style>",
         "</head>",
         "<body>",
         "<main>",
-        "<header>",
-        f"<h1>{_h(b.title)}</h1>",
+    ]
+
+
+_HTML_END = ["</main>", "</body>", "</html>"]
+
+
+def _html_headline(tag: str | None, headline: str) -> str:
+    return f'<span class="status">{_h(tag)}:</span> {_h(headline)}' if tag else _h(headline)
+
+
+def _html_evidence(
+    evidence: Iterable[Evidence], sources: dict[str, Source], labels: dict[str, str]
+) -> list[str]:
+    """A record's quotes, source by source, each source linked to its entry."""
+    out = ['<ul class="evidence">']
+    for sid, quotes in _evidence_by_source(evidence):
+        label = _h(source_label(sources[sid]) if sid in sources else sid)
+        if sid in labels:
+            label = (
+                f'<a href="#source-{labels[sid].lower()}">{label}</a> '
+                f'<span class="sid">{labels[sid]}</span>'
+            )
+        quoted = "".join(f"<blockquote>{_h(q)}</blockquote>" for q in quotes)
+        out.append(f"<li>{label}{quoted}</li>")
+    out.append("</ul>")
+    return out
+
+
+def _html_sources(sources: Iterable[Source], labels: dict[str, str]) -> list[str]:
+    out = ['<section id="sources">', "<h2>Sources</h2>", '<ul class="sources">']
+    for source in sources:
+        label = labels[source.id]
+        parts = [f'<span class="sid">{label}</span> <strong>{_h(source_label(source))}</strong>']
+        if source.title:
+            parts.append(f"<cite>{_h(source.title)}</cite>")
+        if source.published:
+            parts.append(_h(written_date(source.published)))
+        link = _html_link(*_link(source))
+        if link:
+            parts.append(link)
+        out.append(f'<li id="source-{label.lower()}">{" · ".join(parts)}</li>')
+    out += ["</ul>", "</section>"]
+    return out
+
+
+def render_html(b: Briefing) -> str:
+    """One self-contained page: inline CSS, no scripts, no external assets."""
+    sources = {s.id: s for s in b.sources}
+    labels = _source_labels(b.sources)
+    citations = _citations(b)
+    marks = _Marks(citations)
+    sections = list(_sections(b))
+    item_ids: dict[int, str] = {}
+    for _, _, items in sections:
+        for item in items:
+            item_ids[id(item)] = f"item-{len(item_ids) + 1}"
+
+    out = [*_html_start(b.title), "<header>", f"<h1>{_h(b.title)}</h1>"]
+    since = _since_line(b)
+    if since:
+        out.append(f'<p class="meta">{_h(since)}</p>')
+    out += [
         f'<p class="meta"><strong>{_h(_period(b))}</strong> · {_h(_summary_line(b))}</p>',
         "</header>",
     ]
@@ -484,7 +626,7 @@ def render_html(b: Briefing) -> str:
         entry = f'<li><a href="#{_section_id(key)}">{_h(title)}</a>'
         if key == "top":
             entry += "<ol>" + "".join(
-                f'<li><a href="#{item_ids[id(i)]}">{_h(_headline(i, citations))}</a></li>'
+                f'<li><a href="#{item_ids[id(i)]}">{_h(_tagged(i, citations))}</a></li>'
                 for i in items
             )
             entry += "</ol>"
@@ -503,29 +645,24 @@ def render_html(b: Briefing) -> str:
     for key, title, items in sections:
         out += [f'<section id="{_section_id(key)}">', f"<h2>{_h(title)}</h2>"]
         for item in items:
-            shown = _shown(item, key)
+            shown = _shown(item, citations)
             sentences = []
             for text, ids in shown.sentences:
-                cited = []
-                for rid in ids:
-                    number, anchor = marks.next(rid)
-                    cited.append(
-                        f'<a class="cite" id="{anchor}" href="#citation-{number}">[{number}]</a>'
-                    )
+                cited = [_html_mark(*marks.next(rid)) for rid in ids]
                 if _unverified(ids, citations):
                     cited.append(f' <em class="unverified">({UNVERIFIED.lower()})</em>')
                 sentences.append(_html_sentence(text, "".join(cited)))
             anchor = item_ids[id(item)]
-            headline = _headline(item, citations)
+            headline = _html_headline(_status_tag(item, citations), _headline(item, citations))
             if shown.compact:
                 out.append(
-                    f'<p id="{anchor}"><strong>{_h(headline)}</strong>{shown.joint}'
+                    f'<p id="{anchor}"><strong>{headline}</strong>{shown.joint}'
                     f"{' '.join(sentences)}</p>"
                 )
             else:
                 out += [
                     f'<article id="{anchor}">',
-                    f"<h3>{_h(headline)}</h3>",
+                    f"<h3>{headline}</h3>",
                     f"<p>{' '.join(sentences)}</p>",
                     "</article>",
                 ]
@@ -543,35 +680,12 @@ def render_html(b: Briefing) -> str:
                 f'<li id="citation-{c.number}" value="{c.number}">'
                 f"<p>{_h(_record_line(c.record, c.record_id, b.sources))}</p>"
             )
-            out.append('<ul class="evidence">')
-            for sid, quotes in _evidence_by_source(c.record.evidence if c.record else []):
-                label = _h(source_label(sources[sid]) if sid in sources else sid)
-                if sid in labels:
-                    label = (
-                        f'<a href="#source-{labels[sid].lower()}">{label}</a> '
-                        f'<span class="sid">{labels[sid]}</span>'
-                    )
-                quoted = "".join(f"<blockquote>{_h(q)}</blockquote>" for q in quotes)
-                out.append(f"<li>{label}{quoted}</li>")
-            out += ["</ul>", _back_links(c), "</li>"]
+            out += _html_evidence(c.record.evidence if c.record else [], sources, labels)
+            out += [_back_links(c), "</li>"]
         out += ["</ol>", "</section>"]
 
     if b.sources:
-        out += ['<section id="sources">', "<h2>Sources</h2>", '<ul class="sources">']
-        for source in b.sources:
-            label = labels[source.id]
-            parts = [
-                f'<span class="sid">{label}</span> <strong>{_h(source_label(source))}</strong>'
-            ]
-            if source.title:
-                parts.append(f"<cite>{_h(source.title)}</cite>")
-            if source.published:
-                parts.append(_h(written_date(source.published)))
-            link = _html_link(*_link(source))
-            if link:
-                parts.append(link)
-            out.append(f'<li id="source-{label.lower()}">{" · ".join(parts)}</li>')
-        out += ["</ul>", "</section>"]
+        out += _html_sources(b.sources, labels)
 
     if b.excluded:
         out += ['<section id="excluded">', "<h2>Excluded inputs</h2>", "<ul>"]
@@ -581,5 +695,5 @@ def render_html(b: Briefing) -> str:
         ]
         out += ["</ul>", "</section>"]
 
-    out += ["</main>", "</body>", "</html>"]
+    out += _HTML_END
     return "\n".join(out) + "\n"

@@ -1,5 +1,7 @@
-"""The HTML briefing in a real browser: headless Chromium lays out the example briefing at a
-desktop width (1280 px) and a phone's (390 px), in light and dark mode, and the page is measured
+"""The HTML briefing in a real browser: headless Chromium lays out the example briefing (as the
+model composed it, as the deterministic composer did, and as a store hands it, opening with what
+changed since the last briefing) and a stored story's timeline at a desktop width (1280 px) and a
+phone's (390 px), in light and dark mode, and the page is measured
 where a reader would notice: no sideways scrolling on the phone, lines of one paragraph evenly
 spaced with citation marks in them, no mark alone at the start of a line, links readable in dark
 mode, and every in-page link (contents, marks, back-links, sources) leading somewhere.
@@ -13,6 +15,7 @@ Set ``HTML_SCREENSHOTS`` to a folder to keep the screenshots it takes.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import select
@@ -28,7 +31,8 @@ import pytest
 
 import briefer
 from briefer.composition._deterministic import compose_deterministic
-from briefer.rendering import render_html
+from briefer.models import Briefing, StoryChange, StoryDay, StorySummary, StoryTimeline
+from briefer.rendering import render_html, render_story
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES = ROOT / "examples" / "articles"
@@ -265,9 +269,66 @@ def browser() -> Iterator[Browser]:
             session.close()
 
 
+def _stored(composed: Briefing) -> Briefing:
+    """The example as a store hands it the day after a briefing: the two stories reported by
+    several outlets updated (an outlet new to each), three continuing, the others new."""
+    events = []
+    for n, event in enumerate(composed.events):
+        if event.corroboration > 1:
+            newest = max(event.source_ids, key=lambda sid: _published(composed, sid))
+            changes = [StoryChange(kind="outlet", source_ids=[newest])]
+            events.append(event.model_copy(update={"status": "updated", "changes": changes}))
+        else:
+            events.append(event.model_copy(update={"status": "continuing" if n % 3 else "new"}))
+    stored = composed.model_copy(update={"events": events, "previous": dt.date(2022, 1, 11)})
+    items = compose_deterministic(stored, stored.sources)
+    return stored.model_copy(update={"composer": "deterministic", "items": items})
+
+
+def _published(briefing: Briefing, source_id: str) -> dt.date:
+    source = next(s for s in briefing.sources if s.id == source_id)
+    return source.published or dt.date.min
+
+
+def _story(composed: Briefing) -> StoryTimeline:
+    """The example's most reported event as a stored story: a day per source, each day's event
+    with that day's quotes, an outlet new to it on every later day."""
+    event = max(composed.events, key=lambda e: e.corroboration)
+    by_day = sorted(event.source_ids, key=lambda sid: _published(composed, sid))
+    days = []
+    for n, sid in enumerate(by_day):
+        quoted = [e for e in event.evidence if e.source_id == sid]
+        day_event = event.model_copy(
+            update={"evidence": quoted, "source_ids": [sid], "corroboration": 1, "conflicts": []}
+        )
+        changes = [StoryChange(kind="outlet", source_ids=[sid])] if n else []
+        days.append(
+            StoryDay(
+                day=_published(composed, sid),
+                status="updated" if n else "new",
+                changes=changes,
+                event=day_event,
+            )
+        )
+    outlets = [s.outlet or s.id for s in composed.sources if s.id in by_day]
+    summary = StorySummary(
+        id="story-1",
+        title=event.summary,
+        first_day=days[0].day,
+        last_day=days[-1].day,
+        days=len(days),
+        outlets=outlets,
+        open_conflicts=len(event.conflicts),
+    )
+    return StoryTimeline(
+        summary=summary, days=days, stances=composed.stances, sources=composed.sources
+    )
+
+
 @pytest.fixture(scope="module")
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The example briefing as the model composed it, and as the deterministic composer did."""
+    """The example briefing as the model composed it, as the deterministic composer did, as a
+    store hands it; and a stored story of it."""
     folder = tmp_path_factory.mktemp("pages")
     composed = briefer.brief([ARTICLES], client=briefer.ReplayClient(RECORDINGS))
     assert composed.events and composed.stances
@@ -282,6 +343,12 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         path = folder / f"{name}.html"
         path.write_text(render_html(briefing), encoding="utf-8")
         out[name] = path
+    stored = _stored(composed)
+    assert {i.section for i in stored.items} >= {"since", "top"}
+    out["since"] = folder / "since.html"
+    out["since"].write_text(render_html(stored), encoding="utf-8")
+    out["story"] = folder / "story.html"
+    out["story"].write_text(render_story(_story(composed), "html"), encoding="utf-8")
     return out
 
 
@@ -300,6 +367,9 @@ def _shots() -> Path | None:
         ("composed", PHONE, True),
         ("composed", DESKTOP, False),
         ("deterministic", PHONE, False),
+        ("since", PHONE, False),
+        ("since", PHONE, True),
+        ("since", DESKTOP, False),
     ],
 )
 def test_the_page_reads_well_in_a_browser(
@@ -325,11 +395,41 @@ def test_the_page_reads_well_in_a_browser(
     # Contents, marks, back-links and source links all lead to something on the page.
     assert m["links"] > 20 and m["unresolved"] == []
     assert "#section-top" in m["toc"] and "#citations" in m["toc"] and "#sources" in m["toc"]
+    if page == "since":
+        assert m["toc"][0] == "#section-since"
     assert len(m["toc"]) >= 7
     for kind, target, entry in m["backLinks"]:
         assert kind == "cite" and target == f"#{entry}", entry
     assert len(m["backLinks"]) == m["marks"]
     # Text and links readable on the page's background, light or dark (WCAG AA: 4.5).
+    assert m["linkContrast"] >= 4.5 and m["textContrast"] >= 4.5, m
+    if dark:
+        assert m["background"] != "rgb(255, 255, 255)"
+
+
+@pytest.mark.parametrize(("size", "dark"), [(PHONE, False), (PHONE, True), (DESKTOP, False)])
+def test_a_story_page_reads_well_in_a_browser(
+    browser: Browser, pages: dict[str, Path], size: tuple[int, int], dark: bool
+) -> None:
+    width, height = size
+    browser.open(pages["story"].as_uri(), width, height, dark=dark)
+    m = browser.evaluate(MEASURE)
+    shots = _shots()
+    if shots:
+        browser.screenshot(shots / f"story-{width}-{'dark' if dark else 'light'}.png")
+
+    assert width - 20 <= m["width"] <= width and m["dark"] == dark
+    assert m["scrollWidth"] <= m["width"], m["wide"]
+    assert m["wide"] == []
+    assert m["marks"] > 10
+    for gaps in m["gaps"]:
+        assert not gaps or max(gaps) - min(gaps) <= 1, gaps
+    assert m["orphans"] == []
+    # A day per source, who said what and the sources, each in the contents; every mark leads
+    # to the quotes it rests on, and back.
+    assert m["toc"][:3] == ["#day-1", "#day-2", "#day-3"]
+    assert m["toc"][-2:] == ["#stances", "#sources"]
+    assert m["unresolved"] == [] and m["links"] > 2 * m["marks"]
     assert m["linkContrast"] >= 4.5 and m["textContrast"] >= 4.5, m
     if dark:
         assert m["background"] != "rgb(255, 255, 255)"

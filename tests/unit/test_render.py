@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 
 from briefer.composition._deterministic import compose_deterministic
+from briefer.errors import ConfigError
 from briefer.json_schemas import schema_for
 from briefer.merging._merge import merge_records
 from briefer.models import (
@@ -23,8 +24,13 @@ from briefer.models import (
     Quantity,
     Source,
     StanceRecord,
+    StoryChange,
+    StoryDay,
+    StorySummary,
+    StoryTimeline,
     Usage,
 )
+from briefer.rendering import render_story
 from briefer.rendering._render import (
     format_from_path,
     render,
@@ -376,3 +382,194 @@ def test_who_said_what_reads_as_one_sentence_per_holder() -> None:
     assert "###" not in section and "The United States supports" not in section
     page = render_html(briefing)
     assert "<strong>The United States</strong> supports" in page
+
+
+# --- a briefing made with a store, and a stored story --------------------------------------------
+
+LATER = dt.date(2022, 1, 13)
+
+
+def with_statuses(briefing: Briefing) -> Briefing:
+    """The briefing as a store hands it: the sanctions updated (a new outlet), and a story
+    reported again with nothing new."""
+    [sanctions] = briefing.events
+    updated = sanctions.model_copy(
+        update={
+            "status": "updated",
+            "story_id": "story-1",
+            "changes": [StoryChange(kind="outlet", outlet="Yonhap", source_ids=["src-yonhap"])],
+        }
+    )
+    older = sanctions.model_copy(
+        update={
+            "id": "me-older",
+            "summary": "The United States strengthened sanctions.",
+            "evidence": [e for e in sanctions.evidence if e.source_id == "src-voa"][:1],
+            "source_ids": ["src-voa"],
+            "corroboration": 1,
+            "conflicts": [],
+            "quantities": [],
+            "status": "continuing",
+        }
+    )
+    stored = briefing.model_copy(update={"events": [updated, older], "previous": DAY})
+    return stored.model_copy(
+        update={"items": compose_deterministic(stored, stored.sources), "date": LATER}
+    )
+
+
+def test_what_changed_leads_with_each_event_marked_by_its_status() -> None:
+    briefing = with_statuses(make_briefing())
+    text = render_markdown(briefing)
+    assert text.startswith(
+        "# Daily briefing, 12 January 2022\n\n*Since the briefing of 12 January 2022*\n\n"
+        "**Sources published on 12 January 2022**"
+    )
+    body = text.split("## Citations", 1)[0]
+    assert body.index("## Since the last briefing") < body.index("## Top developments")
+    since = body.split("## Since the last briefing", 1)[1].split("\n## ", 1)[0]
+    assert "### Update: The United States sanctioned North Koreans over weapons programs" in since
+    assert "Yonhap now reports it too.[[1]](#citation-1)" in since
+    # Yesterday's story: one compact line, each story cited.
+    assert "\n**Continuing** — The United States strengthened sanctions.[[2]](#citation-2)" in (
+        since
+    )
+    top = body.split("## Top developments", 1)[1].split("\n## ", 1)[0]
+    assert "### Update: The United States sanctioned" in top and "strengthened" not in top
+    citations = text.split("## Citations", 1)[1]
+    assert "1. #### Citation 1\n   Update: The United States sanctioned" in citations
+    assert "2. #### Citation 2\n   Continuing: The United States strengthened sanctions" in (
+        citations
+    )
+
+    page = render_html(briefing)
+    toc = page.split('<nav class="toc"', 1)[1].split("</nav>", 1)[0]
+    assert re.findall(r'href="#([^"]+)"', toc)[:2] == ["section-since", "section-top"]
+    assert '<p class="meta">Since the briefing of 12 January 2022</p>' in page
+    assert (
+        '<h3><span class="status">Update:</span> The United States sanctioned North Koreans '
+        "over weapons programs</h3>"
+    ) in page
+    assert '<strong>Continuing</strong> — The United States strengthened <span class="nw">' in page
+    parsed = parse(page)
+    anchors = {attrs["id"] for _, attrs in parsed.tags if attrs.get("id")}
+    targets = {a["href"][1:] for _, a in parsed.tags if (a.get("href") or "")[:1] == "#"}
+    assert targets <= anchors
+
+
+def test_a_review_gives_its_period_in_the_header() -> None:
+    briefing = with_statuses(make_briefing()).model_copy(
+        update={"period_start": dt.date(2022, 1, 6), "previous": dt.date(2022, 1, 5)}
+    )
+    line = "Review of 6 to 13 January 2022 · since the briefing of 5 January 2022"
+    assert f"\n*{line}*\n" in render_markdown(briefing)
+    assert f'<p class="meta">{line}</p>' in render_html(briefing)
+    plain = make_briefing()
+    assert "Since the briefing" not in render_markdown(plain)
+    assert "Review of" not in render_html(plain)
+
+
+def story(*, hostile: bool = False) -> StoryTimeline:
+    """The sanctions as a stored story: five North Koreans on the first day, six on the next,
+    in a new outlet, and the US position."""
+    briefing = make_briefing(hostile=hostile)
+    voa, yonhap = briefing.sources
+    [merged] = briefing.events
+    first = merged.model_copy(
+        update={
+            "evidence": [e for e in merged.evidence if e.source_id == voa.id],
+            "source_ids": [voa.id],
+            "corroboration": 1,
+            "conflicts": [],
+        }
+    )
+    second = merged.model_copy(
+        update={
+            "evidence": [e for e in merged.evidence if e.source_id == yonhap.id],
+            "source_ids": [yonhap.id],
+            "corroboration": 1,
+            "conflicts": [],
+            "date": LATER,
+        }
+    )
+    changes = [
+        StoryChange(
+            kind="figure",
+            field="quantities.people sanctioned",
+            before="five North Koreans",
+            after="six North Koreans",
+            before_date=DAY,
+            after_date=LATER,
+            source_ids=[yonhap.id],
+        ),
+        StoryChange(kind="outlet", outlet="Yonhap", source_ids=[yonhap.id]),
+    ]
+    title = f"US sanctions on North Koreans{SCRIPT if hostile else ''}"
+    return StoryTimeline(
+        summary=StorySummary(
+            id="story-1",
+            title=title,
+            first_day=DAY,
+            last_day=LATER,
+            days=2,
+            outlets=[voa.outlet or "", "Yonhap"],
+            open_conflicts=0,
+            last_change="Yonhap reports it too",
+        ),
+        days=[
+            StoryDay(day=DAY, status="new", event=first),
+            StoryDay(day=LATER, status="updated", changes=changes, event=second),
+        ],
+        stances=briefing.stances,
+        sources=[voa, yonhap.model_copy(update={"published": LATER})],
+    )
+
+
+def test_a_story_reads_day_by_day_with_its_quotes_below_each_day() -> None:
+    text = render_story(story(), "markdown")
+    assert text.startswith(
+        "# US sanctions on North Koreans\n\n**12 to 13 January 2022 · 2 days reported · 2 "
+        "outlets: VOA, Yonhap · 0 open conflicts**\n\nLatest change: Yonhap reports it too\n"
+    )
+    first, rest = text.split("## 12 January 2022 · New\n", 1)[1].split("## 13 January 2022", 1)
+    assert "VOA reported it.[[1]](#citation-1)" in first
+    assert "#### Citation 1\n\n- **VOA** (S1): “designating five North Koreans”" in first
+    second, rest = rest.split("## Who said what", 1)
+    assert second.startswith(" · Update\n")
+    # The figure rests on the day it changed from and the day it changed on: both cited.
+    assert (
+        "The number of people sanctioned rose from five North Koreans (VOA) to six North "
+        "Koreans (Yonhap).[[1]](#citation-1)[[2]](#citation-2) Yonhap now reports it too."
+        "[[2]](#citation-2)"
+    ) in second
+    assert "#### Citation 2\n\n- **Yonhap** (S2): “slapped fresh sanctions" in second
+    assert "The United States supports North Korea (12 January 2022).[[3]](#citation-3)" in rest
+    assert "- **S2** · **Yonhap** · *N. Korea ups ante" in rest
+
+
+def test_a_story_in_json_is_the_stored_model() -> None:
+    timeline = story()
+    text = render_story(timeline, "json")
+    jsonschema.Draft202012Validator(schema_for("story")).validate(json.loads(text))
+    assert StoryTimeline.model_validate_json(text) == timeline
+    with pytest.raises(ConfigError, match="unknown output format 'pdf'"):
+        render_story(timeline, "pdf")  # type: ignore[arg-type]
+
+
+def test_a_story_page_is_self_contained_escaped_and_its_links_resolve() -> None:
+    page = render_story(story(hostile=True), "html")
+    parsed = parse(page)
+    tags = [t for t, _ in parsed.tags]
+    assert not {"script", "img", "link", "iframe"} & set(tags)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for tag, attrs in parsed.tags:
+        assert not [a for a in attrs if a.startswith("on")], (tag, attrs)
+        href = attrs.get("href")
+        if href is not None:
+            assert re.fullmatch(r"#(?:day-\d+|stances|citation-\d+|cite-\d+-\d+|source-s\d+|"
+                                r"sources)|https?://\S+", href), href  # fmt: skip
+    anchors = {attrs["id"] for _, attrs in parsed.tags if attrs.get("id")}
+    targets = {a["href"][1:] for _, a in parsed.tags if (a.get("href") or "")[:1] == "#"}
+    assert targets <= anchors and {"day-1", "day-2", "citation-1", "citation-3"} <= anchors
+    assert '<h2>13 January 2022 <span class="status">· Update</span></h2>' in page
+    assert "@media (prefers-color-scheme: dark)" in page
