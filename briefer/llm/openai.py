@@ -1,6 +1,8 @@
 """The OpenAI adapter: any OpenAI-compatible chat completions server, through the ``openai`` SDK.
 
-This is the only module that imports ``openai``. Request building (``build_params``) and reply
+This is the only module that imports ``openai``, and only at the first call that reaches a
+server: a run answered from the cache or from recordings never loads the SDK, which
+takes longer to import than the rest of briefer. Request building (``build_params``) and reply
 parsing (``parse_completion``) are pure functions; SDK exceptions become briefer errors in one
 place (``_map_error``). Retries are ours, not the SDK's (it runs with ``max_retries=0``), so that
 ``Retry-After``, backoff with jitter and the retry count are under our control:
@@ -44,12 +46,10 @@ import random
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import httpx2
-import openai
-from openai.types.chat import ChatCompletion
 
 from briefer.errors import (
     AuthError,
@@ -67,6 +67,10 @@ from briefer.llm.base import (
     normalize_base_url,
 )
 from briefer.llm.structured import note_retry
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion
 
 __all__ = [
     "JSON_MODES",
@@ -274,6 +278,8 @@ def _rejects_format(exc: BaseException) -> bool:
     "JSON schema", llama.cpp's ``llama-server`` and OpenAI with a 400 naming
     ``response_format``.
     """
+    import openai
+
     if not isinstance(exc, openai.APIStatusError) or exc.status_code in (401, 403, 429):
         return False
     return bool(_NAMES_THE_FORMAT.search(f"{exc.param or ''} {_server_message(exc)}"))
@@ -298,6 +304,8 @@ def _format_refused(exc: openai.APIStatusError, endpoint: Endpoint, mode: JsonMo
 
 def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
     """The one translation from SDK and transport exceptions to briefer errors."""
+    import openai
+
     where = endpoint.name
     if isinstance(exc, openai.APITimeoutError):
         return LLMTimeoutError(
@@ -404,6 +412,8 @@ class OpenAIClient:
         loop = asyncio.get_running_loop()
         if self._sdk is None or self._sdk_loop is not loop:
             # Connection pools belong to one event loop; a new loop (asyncio.run) gets a new client.
+            import openai
+
             self._sdk = openai.AsyncOpenAI(
                 api_key=key,
                 # Always given: with None the SDK would read OPENAI_BASE_URL itself, and the
@@ -461,6 +471,9 @@ class OpenAIClient:
             raise
 
     async def _complete(self, request: LLMRequest) -> LLMResponse:
+        import openai
+        from openai.types.chat import ChatCompletion
+
         client = self._client()
         request = self.bind(request)
         attempt = 0
