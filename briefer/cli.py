@@ -24,7 +24,13 @@ from rich.markup import escape
 
 import briefer
 from briefer._files import write_output
-from briefer.errors import BrieferError, BudgetExceededError, ConfigError, NoRepliesError
+from briefer.errors import (
+    BrieferError,
+    BudgetExceededError,
+    ConfigError,
+    NoRepliesError,
+    first_line,
+)
 from briefer.settings import Settings, build_client, config_path, resolve_settings
 
 if TYPE_CHECKING:  # the stages are imported by the commands that run them: --help stays quick
@@ -336,7 +342,7 @@ class StderrProgress:
         self.done += 1
         self.failed += error is not None
         if self.verbose:
-            outcome = "ok" if error is None else f"failed: {str(error).splitlines()[0]}"
+            outcome = "ok" if error is None else f"failed: {first_line(error)}"
             self.say(f"{_what(request)}: {outcome}")
         self._redraw()
 
@@ -825,8 +831,9 @@ def render(
 
             result = Briefing.model_validate(json.loads(raw))
         except (ValueError, TypeError) as exc:
-            first = str(exc).splitlines()[0]
-            raise ConfigError(f"{briefing_json}: not a briefing JSON file ({first})") from None
+            raise ConfigError(
+                f"{briefing_json}: not a briefing JSON file ({first_line(exc)})"
+            ) from None
         write_output(output, briefer.render(result, fmt))
     except BrieferError as exc:
         raise _fail(exc) from None

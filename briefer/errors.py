@@ -50,7 +50,15 @@ __all__ = [
     "ServerError",
     "StoreError",
     "TruncatedError",
+    "first_line",
 ]
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of ``error``'s message (its type's name when it has none): what a summary,
+    an excluded entry or a progress line shows of it."""
+    lines = str(error).strip().splitlines()
+    return lines[0].strip() if lines else type(error).__name__
 
 
 class BrieferError(Exception):

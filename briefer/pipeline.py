@@ -29,6 +29,7 @@ from briefer.errors import (
     BudgetExceededError,
     ConfigError,
     NoRepliesError,
+    first_line,
 )
 from briefer.extraction import ExtractionResult, extract_documents
 from briefer.ingestion import (
@@ -316,7 +317,7 @@ def _refuse_an_empty_run(
     if all(isinstance(e, BudgetExceededError) for e in errors):
         limit = runner.max_cost or 0.0
         raise BudgetExceededError(
-            f"nothing was extracted: {_first_line(first)}",
+            f"nothing was extracted: {first_line(first)}",
             spent=runner.usage.cost_usd,
             limit=limit,
             excluded=excluded,
@@ -324,15 +325,10 @@ def _refuse_an_empty_run(
     cause = next(e for e in errors if not isinstance(e, BudgetExceededError))
     raise NoRepliesError(
         f"no model call succeeded ({calls} of {calls} extraction calls failed): "
-        f"{_first_line(cause)}",
+        f"{first_line(cause)}",
         errors=errors,
         excluded=excluded,
     )
-
-
-def _first_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
 
 
 LOW_GROUNDED_SHARE = 0.5  # below this, a run's records are mostly not in the articles
@@ -389,7 +385,7 @@ def _composition_excluded(runner: LLMRunner) -> list[Excluded]:
         found.append(
             Excluded(
                 input="composition",
-                reason=f"{what} failed ({_first_line(failure.error)}); {instead}",
+                reason=f"{what} failed ({first_line(failure.error)}); {instead}",
                 stage="compose",
             )
         )
@@ -429,7 +425,7 @@ async def abrief(
     )
     failed = _composition_excluded(outcome.runner)
     # A failed call's note says what its excluded entry says: keep one of them.
-    causes = [_first_line(f.error) for f in outcome.runner.failures]
+    causes = [first_line(f.error) for f in outcome.runner.failures]
     notes = [n for n in composed.notes if not (failed and any(c in n for c in causes))]
     return Briefing(
         date=date,

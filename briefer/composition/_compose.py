@@ -43,7 +43,7 @@ from briefer.composition._wording import (
     rank_events,
     top_candidates,
 )
-from briefer.errors import BudgetExceededError, LLMError
+from briefer.errors import BudgetExceededError, LLMError, first_line
 from briefer.llm.base import LLMRequest, Message, RequestContext
 from briefer.llm.structured import LLMRunner
 from briefer.models import (
@@ -233,10 +233,6 @@ def _llm_item(item: ComposeItem) -> BriefingItem:
     )
 
 
-def _reason(exc: LLMError | BudgetExceededError) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0]
-
-
 async def compose_items(
     merged: MergedRecords,
     sources: list[Source],
@@ -277,7 +273,7 @@ async def compose_items(
         reply = await runner.structured(request, ComposeReply)
     except (LLMError, BudgetExceededError) as exc:
         note = (
-            f"composition by the model failed ({_reason(exc)}); this briefing was written by "
+            f"composition by the model failed ({first_line(exc)}); this briefing was written by "
             "the deterministic composer"
         )
         items = compose_deterministic(merged, sources, only_new=only_new)
@@ -296,7 +292,7 @@ async def compose_items(
         try:
             second = (await runner.structured(followup, ComposeReply)).items
         except (LLMError, BudgetExceededError) as exc:
-            notes.append(f"the follow-up composition call failed ({_reason(exc)})")
+            notes.append(f"the follow-up composition call failed ({first_line(exc)})")
             second = []
         if second and len(second) != len(failing):
             # Items are matched to the ones asked for by position: another count matches none.

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from briefer.errors import BudgetExceededError, LLMError, RefusalError, TruncatedError
+from briefer.errors import (
+    BudgetExceededError,
+    LLMError,
+    RefusalError,
+    TruncatedError,
+    first_line,
+)
 from briefer.extraction._events import _event_record
 from briefer.extraction._ground import ground_records
 from briefer.extraction._ids import _with_unique_ids
@@ -84,11 +90,6 @@ def _input_name(doc: Document) -> str:
     return doc.source.path or doc.source.url or doc.source.title or doc.id
 
 
-def _one_line(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
-
-
 @dataclass
 class _Parts:
     """What the calls for one chunk, or for the parts it was split into, came to."""
@@ -136,7 +137,7 @@ async def _extract_part(
     try:
         reply = await runner.structured(request, ExtractionReply)
     except RefusalError as exc:
-        return excluded(f"model refused chunk {chunk.id}: {exc.refusal or _one_line(exc)}")
+        return excluded(f"model refused chunk {chunk.id}: {exc.refusal or first_line(exc)}")
     except TruncatedError:
         # A reply too long for max_tokens: smaller inputs give shorter replies; re-asking the
         # same text would only be cut off again.
@@ -146,7 +147,7 @@ async def _extract_part(
             try:
                 halves = split_chunk(doc, chunk)
             except ValueError as exc:
-                why_not = f"it cannot be split ({_one_line(exc)})"
+                why_not = f"it cannot be split ({first_line(exc)})"
         if halves is None:
             runner.forget(request)
             return _Parts(cut_off=[chunk], why_not=why_not)
@@ -155,10 +156,10 @@ async def _extract_part(
         )
         return _Parts.combine(parts)
     except LLMError as exc:
-        return excluded(f"extraction of chunk {chunk.id} failed: {_one_line(exc)}")
+        return excluded(f"extraction of chunk {chunk.id} failed: {first_line(exc)}")
     except BudgetExceededError as exc:
         # Chunks already extracted still make a (partial) briefing.
-        return excluded(f"chunk {chunk.id} not extracted: {_one_line(exc)}")
+        return excluded(f"chunk {chunk.id} not extracted: {first_line(exc)}")
     return _Parts([(chunk, reply)])
 
 

@@ -25,13 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from briefer.ingestion._meta import LINE_CHARS, top_lines
+from briefer.text.dates import MONTH_FORMS
 
 __all__ = ["DATELINE", "date_from_text", "date_in_page_header"]
 
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,
-    "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}  # fmt: skip
 _MONTH = (
     r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
     r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
@@ -86,7 +83,7 @@ def _make_date(year: int, month: int, day: int) -> dt.date | None:
 
 
 def _month_number(name: str) -> int:
-    return _MONTHS[name[:4].lower() if name[:4].lower() == "sept" else name[:3].lower()]
+    return MONTH_FORMS[name[:3].lower()]
 
 
 def _yearless_in(value: str) -> _Yearless | None:

@@ -6,8 +6,8 @@ have its encoding detected (charset-normalizer), a file never: a file that is no
 reported as such, with the first byte that is not, rather than guessed at. Bytes that are no text
 at all (a NUL byte outside UTF-16, or mostly control characters) are ``NotText``.
 
-Text is kept exactly as decoded, except that ``normalize_text`` drops a byte-order mark and turns
-CRLF and CR into LF: every later offset points into it.
+Text is kept exactly as decoded, except that ``normalize_newlines`` drops a byte-order mark and
+turns CRLF and CR into LF: every later offset points into it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 
-__all__ = ["NotText", "decode_text", "displayable", "normalize_text"]
+__all__ = ["NotText", "decode_text", "displayable", "normalize_newlines"]
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
@@ -109,7 +109,7 @@ def _detected(data: bytes) -> tuple[str, str]:
     return text, best.encoding
 
 
-def normalize_text(raw: str) -> str:
+def normalize_newlines(raw: str) -> str:
     """Drop a byte-order mark and turn CRLF and CR into LF; nothing else changes."""
     if raw.startswith("\ufeff"):
         raw = raw[1:]

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import httpcore2
 import httpx2
 
-from briefer.errors import InputError
+from briefer.errors import InputError, first_line
 from briefer.ingestion._decode import NotText, decode_text
 from briefer.ingestion._limits import FetchPolicy, format_size
 
@@ -268,10 +268,9 @@ def _transport_reason(exc: httpx2.HTTPError, policy: FetchPolicy) -> str:
         return "connection reset by the server"
     if isinstance(exc, httpx2.RemoteProtocolError):
         return "the server closed the connection or sent an invalid response"
-    first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, httpx2.ConnectError):
-        return f"could not connect: {first_line}"
-    return f"request failed: {first_line}"
+        return f"could not connect: {first_line(exc)}"
+    return f"request failed: {first_line(exc)}"
 
 
 def _read_page(

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from briefer.ingestion._dates import date_from_text, date_in_page_header
-from briefer.ingestion._decode import normalize_text
+from briefer.ingestion._decode import normalize_newlines
 from briefer.ingestion._meta import TextMeta
 from briefer.ingestion._outlets import COPYRIGHT, footer_outlet, outlet_from_text
 
@@ -185,7 +185,7 @@ def extract_html(html: str, url: str | None = None) -> tuple[str, TextMeta]:
     if extracted is None:
         return "", TextMeta(url=url)
     body = str(extracted.text or "")
-    paragraphs = [line.strip() for line in normalize_text(body).split("\n")]
+    paragraphs = [line.strip() for line in normalize_newlines(body).split("\n")]
     text = "\n\n".join(paragraph for paragraph in paragraphs if paragraph)
     if len(text.split()) < MIN_HTML_WORDS:
         text = ""
@@ -223,7 +223,7 @@ def _page_header(html: str, text: str) -> str:
     (the page chrome above them is passed over by the date rules like any other line)."""
     import trafilatura
 
-    page = normalize_text(str(trafilatura.html2txt(html) or ""))
+    page = normalize_newlines(str(trafilatura.html2txt(html) or ""))
     # The first paragraph of the body (the title, short, may come first and be found above).
     body = next((p for p in text.split("\n") if len(p.split()) >= 12), "")
     at = page.find(body[:60]) if body else -1

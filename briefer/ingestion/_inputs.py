@@ -46,7 +46,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from briefer.ingestion._decode import decode_text, normalize_text
+from briefer.errors import first_line
+from briefer.ingestion._decode import decode_text, normalize_newlines
 
 __all__ = [
     "HTML_SUFFIXES",
@@ -325,12 +326,12 @@ def _stdin_inputs(stdin: IO[str] | None) -> Iterator[Input]:
     try:
         raw = _read_stdin(stdin)
     except ValueError as exc:  # also UnicodeDecodeError
-        yield Unusable(STDIN, str(exc).splitlines()[0] if str(exc) else "not text")
+        yield Unusable(STDIN, first_line(exc) if str(exc).strip() else "not text")
         return
     except OSError as exc:
         yield Unusable(STDIN, f"cannot read stdin ({type(exc).__name__})")
         return
-    entries = _stdin_list(normalize_text(raw))
+    entries = _stdin_list(normalize_newlines(raw))
     if entries is None:
         if raw.strip() and all(
             not line.strip() or line.lstrip().startswith("#") for line in raw.splitlines()

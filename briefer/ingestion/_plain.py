@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 
 from briefer.ingestion._dates import date_from_text
-from briefer.ingestion._decode import normalize_text
+from briefer.ingestion._decode import normalize_newlines
 from briefer.ingestion._meta import LINE_CHARS, NON_EMPTY_LINE, TextMeta
 from briefer.ingestion._outlets import outlet_from_text
 
@@ -90,7 +90,7 @@ def _first_line_title(text: str) -> str | None:
 
 def parse_plain_text(raw: str) -> tuple[str, TextMeta]:
     """Split a plain-text article into its text and metadata (see the module docstring)."""
-    fields, text = _split_header(normalize_text(raw))
+    fields, text = _split_header(normalize_newlines(raw))
     published, published_text = date_from_text(text, fields.get("published") or None)
     meta = TextMeta(
         title=fields.get("title") or _first_line_title(text),

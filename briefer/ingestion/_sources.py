@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from briefer.errors import InputError
-from briefer.ingestion._decode import NotText, decode_text, displayable, normalize_text
+from briefer.ingestion._decode import NotText, decode_text, displayable, normalize_newlines
 from briefer.ingestion._html import (
     extract_html,
     host_outlet,
@@ -138,7 +138,7 @@ def ingest_text(
 ) -> Document:
     """Make a Document of ``text`` as it is (line endings normalised); InputError if empty.
     The title is bounded (:func:`bounded_title`)."""
-    text = normalize_text(text)
+    text = normalize_newlines(text)
     if not text.strip():
         raise _NotAnArticle(input, "empty")
     doc_id, digest = source_id(text)
