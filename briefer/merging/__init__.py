@@ -11,13 +11,18 @@ Besides ``merge_records``, the face shows what a caller that keeps records acros
 story store) needs to apply the same rules: the keys and days an event is compared under
 (``blocking_keys``, ``compared_days``), the outlet groups of documents (``outlet_groups``,
 ``syndicated_pairs``), and ``merge_events``, which builds merged events from clusters the
-caller already holds.
+caller already holds; ``cluster_across_days`` clusters events as merging does, each compared
+within ``ONGOING_WINDOW`` days (a story followed from day to day); ``same_count`` and
+``content_words`` say, as merging does, whether two counts count one thing and which words of
+a text are compared.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
+from briefer.merging._counts import _kind_of
 from briefer.merging._events import _merge_event
 from briefer.merging._features import (
     _SPAN,
@@ -28,18 +33,22 @@ from briefer.merging._features import (
     _features,
     _is_ongoing,
 )
-from briefer.merging._merge import MergeResult, merge_records
+from briefer.merging._merge import MergeResult, _cluster_events, merge_records
 from briefer.merging._outlets import outlet_groups, syndicated_pairs
-from briefer.models import EventRecord, MergedEvent, Source
+from briefer.merging._text import _content_tokens
+from briefer.models import EventRecord, MergedEvent, Quantity, Source
 
 __all__ = [
     "ONGOING_WINDOW",
     "MergeResult",
     "blocking_keys",
+    "cluster_across_days",
     "compared_days",
+    "content_words",
     "merge_events",
     "merge_records",
     "outlet_groups",
+    "same_count",
     "syndicated_pairs",
 ]
 
@@ -83,3 +92,30 @@ def merge_events(
         features = {e.id: _features(e, published) for e in records}
         merged.append(_merge_event(records, dict(groups), features, published))
     return merged
+
+
+def same_count(a: Quantity, b: Quantity) -> bool:
+    """Whether two quantities count the same thing, as merging decides it when it sets their
+    values against each other ("detained" and "arrests"; "lorries" and "trucks")."""
+    return _kind_of(a).same(_kind_of(b))
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The words of ``text`` that merging compares: stop words and numbers left out, plural and
+    past endings cut."""
+    return _content_tokens(text)
+
+
+def cluster_across_days(
+    events: Sequence[EventRecord], sources: Sequence[Source]
+) -> list[list[str]]:
+    """The ids of ``events`` clustered as ``merge_records`` clusters them, with one difference:
+    every dated event is compared within ``ONGOING_WINDOW`` days, the window of an ongoing
+    event, as a story followed from one day to the next is. ``sources`` date the counts."""
+    published = {s.id: s.published.toordinal() if s.published else None for s in sources}
+    features = [
+        dataclasses.replace(_features(e, published), window=ONGOING_WINDOW)
+        for e in sorted(events, key=lambda e: e.id)
+    ]
+    clusters, _ = _cluster_events(features)
+    return [sorted(r.id for r in cluster) for cluster in clusters]
