@@ -64,7 +64,15 @@ from briefer.stories._changes import (
 from briefer.stories._rows import decompress, load_sources
 from briefer.stories._schema import day_span
 
-__all__ = ["DAYS_IN_EVENT", "DAYS_PER_CANDIDATE", "Recall", "StoryLink", "recall", "story_event"]
+__all__ = [
+    "DAYS_IN_EVENT",
+    "DAYS_PER_CANDIDATE",
+    "Recall",
+    "StoryLink",
+    "one_day",
+    "recall",
+    "story_event",
+]
 
 DAYS_PER_CANDIDATE = 3  # the latest stored days of a candidate story that matching loads
 DAYS_IN_EVENT = 14  # the latest stored days whose evidence the story's event carries
@@ -232,7 +240,7 @@ def _union_quantities(events: Sequence[MergedEvent]) -> list[Quantity]:
     return out
 
 
-def _one_day(events: Sequence[MergedEvent]) -> MergedEvent:
+def one_day(events: Sequence[MergedEvent]) -> MergedEvent:
     """Today's events that joined one story, as one event (the first leads)."""
     if len(events) == 1:
         return events[0]
@@ -403,7 +411,7 @@ def recall(
     links: list[StoryLink] = []
     cited: set[str] = set()
     for key, members in groups.items():
-        today = DayEvent(day, _one_day(members))
+        today = DayEvent(day, one_day(members))
         tied = tuple(s for e in members for s in ties.get(e.id, []))
         if key.startswith("new:"):
             story_id = _story_id(today.event.members)

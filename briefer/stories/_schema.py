@@ -33,7 +33,7 @@ import sqlite3
 from collections.abc import Callable
 
 from briefer.merging import ONGOING_WINDOW, blocking_keys, compared_days
-from briefer.models import EventRecord
+from briefer.models import EventRecord, MergedEvent
 
 __all__ = ["SCHEMA_VERSION", "UNDATED_HIGH", "UNDATED_LOW", "day_span", "key_rows", "migrate"]
 
@@ -57,10 +57,10 @@ def day_span(event: EventRecord) -> tuple[int, int]:
 
 def key_rows(
     story_id: str, day: str, event: EventRecord
-) -> list[tuple[str, str, int, int, str, str]]:
-    """The ``story_keys`` rows of one story day: (quad, key, hi, lo, story id, day)."""
+) -> list[tuple[str, str, int, str, str, int]]:
+    """The ``story_keys`` rows of one story day: (quad, key, hi, story id, day, lo)."""
     lo, hi = day_span(event)
-    return [(event.quad_class, key, hi, lo, story_id, day) for key in sorted(blocking_keys(event))]
+    return [(event.quad_class, key, hi, story_id, day, lo) for key in sorted(blocking_keys(event))]
 
 
 def _statements(conn: sqlite3.Connection, script: str) -> None:
@@ -158,16 +158,18 @@ def _v2(conn: sqlite3.Connection) -> None:
             quad TEXT NOT NULL,
             key TEXT NOT NULL,
             hi INTEGER NOT NULL,
-            lo INTEGER NOT NULL,
             story_id TEXT NOT NULL REFERENCES stories (id),
             day TEXT NOT NULL,
+            lo INTEGER NOT NULL,
             PRIMARY KEY (quad, key, hi, story_id, day)
         ) WITHOUT ROWID
         """
     )
+    # Primary-key columns first: SQLite 3.40's integrity check misreads a WITHOUT ROWID table
+    # whose other columns stand between them.
     rows = conn.execute("SELECT story_id, day, event_json FROM story_days").fetchall()
     for story_id, day, event_json in rows:
-        event = EventRecord.model_validate_json(event_json)
+        event = MergedEvent.model_validate_json(event_json)
         conn.executemany(
             "INSERT OR IGNORE INTO story_keys VALUES (?, ?, ?, ?, ?, ?)",
             key_rows(story_id, day, event),

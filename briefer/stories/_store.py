@@ -30,13 +30,15 @@ from briefer.models import (
     Briefing,
     Document,
     EventRecord,
+    MergedEvent,
     StanceRecord,
+    StoryChange,
     StorySummary,
     StoryTimeline,
 )
 from briefer.stories._changes import describe, holder_key, outlet_key
 from briefer.stories._connection import BUSY_TIMEOUT, connect, damaged, read, write
-from briefer.stories._recall import Recall, StoryLink, recall
+from briefer.stories._recall import Recall, StoryLink, one_day, recall
 from briefer.stories._rows import compress
 from briefer.stories._schema import day_span, key_rows
 
@@ -251,7 +253,22 @@ def _save_story(
     sid = link.story_id
     event = link.event
     day_event = link.day_event
-    changes_json = "[" + ",".join(c.model_dump_json() for c in link.changes) + "]"
+    status, changes = link.status, list(link.changes)
+    other = conn.execute(
+        "SELECT run_id, status, changes_json, event_json FROM story_days WHERE story_id = ?"
+        " AND day = ?",
+        (sid, day),
+    ).fetchone()
+    if other is not None and other[0] != run_id:
+        # Another run of the same day (other inputs) told this story too: the day is both.
+        day_event = one_day([MergedEvent.model_validate_json(other[3]), day_event])
+        earlier = [StoryChange.model_validate(c) for c in json.loads(other[2])]
+        changes = [*earlier, *(c for c in changes if c not in earlier)]
+        if "updated" in (status, other[1]) or changes:
+            status = "updated" if changes else status
+        elif "new" in (status, other[1]):
+            status = "new"
+    changes_json = "[" + ",".join(c.model_dump_json() for c in changes) + "]"
     existing = conn.execute(
         "SELECT outlets_json, search, last_day, last_change FROM stories WHERE id = ?", (sid,)
     ).fetchone()
@@ -270,7 +287,7 @@ def _save_story(
             sid,
             day,
             run_id,
-            link.status,
+            status,
             changes_json,
             day_event.model_dump_json(),
             day_event.quad_class,
@@ -310,7 +327,7 @@ def _save_story(
     )
     if day >= existing[2]:
         # The latest day tells the story's title, its open conflicts and its last change.
-        last_change = "; ".join(describe(c) for c in link.changes) or existing[3]
+        last_change = "; ".join(describe(c) for c in changes) or existing[3]
         conn.execute(
             "UPDATE stories SET title = ?, open_conflicts = ?, last_change = ? WHERE id = ?",
             (event.summary, len(event.conflicts), last_change, sid),
