@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the stages are imported by the commands that run them: --he
     from briefer.llm.base import LLMClient, LLMRequest
     from briefer.models import Briefing, Excluded, Stats, Usage
     from briefer.pipeline import BriefOptions
+    from briefer.stories import Store
 
 _DEFAULTS = Settings()
 _CONFIG_NOTE = (
@@ -183,6 +184,23 @@ FormatOpt = Annotated[
         "-f",
         metavar="FORMAT",
         help="markdown, json or html. [default: from the extension of -o, else markdown]",
+    ),
+]
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        metavar="FILE",
+        help="The story store (SQLite) that remembers earlier days. "
+        "[default: $BRIEFER_STORE, else <user data dir>/briefer/stories.db]",
+    ),
+]
+NoStoreOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-store",
+        metavar="",
+        help="Use no story store: the run neither reads earlier days nor is kept.",
     ),
 ]
 KeepUngroundedOpt = Annotated[
@@ -377,6 +395,8 @@ def _settings(
     no_cache: bool = False,
     concurrency: int | None = None,
     max_cost: float | None = None,
+    store: Path | None = None,
+    no_store: bool = False,
 ) -> Settings:
     """Settings from defaults, config file and environment, with the flags given on top."""
     if replay is not None and record is not None:
@@ -393,6 +413,8 @@ def _settings(
         cache=False if no_cache else None,
         concurrency=concurrency,
         max_cost=max_cost,
+        store=store,
+        no_store=True if no_store else None,
     )[0]
 
 
@@ -535,6 +557,8 @@ class _ModelRun:
         no_cache: bool,
         concurrency: int | None,
         max_cost: float | None,
+        store: Path | None = None,
+        no_store: bool = False,
     ) -> None:
         self._settings: Callable[[], Settings] = lambda: _settings(
             model,
@@ -546,20 +570,29 @@ class _ModelRun:
             no_cache=no_cache,
             concurrency=concurrency,
             max_cost=max_cost,
+            store=store,
+            no_store=no_store,
         )
         self._client: LLMClient | None = None
         self._model = model or ""
+        self.store: Store | None = None
 
     @property
     def client(self) -> LLMClient:
         assert self._client is not None, "start() first"
         return self._client
 
-    def start(self, allow_private: bool, max_bytes: int, **extra: object) -> BriefOptions:
-        """Settings, the client they describe and the run's options."""
+    def start(
+        self, allow_private: bool, max_bytes: int, *, with_store: bool = False, **extra: object
+    ) -> BriefOptions:
+        """Settings, the client they describe and the run's options; with ``with_store``, the
+        story store opened (before any call: a store that cannot be used fails the run first)."""
         settings = self._settings()
         self._client = build_client(settings)
         self._model = settings.model
+        if with_store:
+            self.store = _open_store(settings)
+            extra["store"] = self.store
         return _options(settings, allow_private, max_bytes, **extra)
 
     def call(self, work: Callable[[StderrProgress], R], *, quiet: bool, verbose: bool) -> R:
@@ -587,6 +620,19 @@ class _ModelRun:
         except KeyboardInterrupt:
             err.print(f"interrupted: {_saved_in(self._client)}", markup=False)
             raise typer.Exit(130) from None
+        finally:
+            if self.store is not None:
+                self.store.close()
+
+
+def _open_store(settings: Settings) -> Store | None:
+    """The story store the settings name, opened (and migrated); None when it is off."""
+    path = settings.store_path()
+    if path is None:
+        return None
+    from briefer.stories import Store
+
+    return Store(path)
 
 
 def _refuse_nothing_usable(
@@ -614,7 +660,10 @@ def _refuse_nothing_usable(
 
 @app.command(epilog=_CONFIG_NOTE)
 def brief(
-    sources: SourcesArg,
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="SOURCE", hidden=True, show_default=False),
+    ] = None,
     output: OutputOpt = None,
     format: FormatOpt = None,
     date: Annotated[
@@ -638,6 +687,34 @@ def brief(
             help="Write with the deterministic composer only: no composition call.",
         ),
     ] = False,
+    only_new: Annotated[
+        bool,
+        typer.Option(
+            "--only-new",
+            metavar="",
+            help="Leave out the stories reported again with nothing new since the last briefing.",
+        ),
+    ] = False,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Review the stored days from this one to --date (else the last stored day), "
+            "from the store alone: no SOURCE, and no model call unless --compose.",
+        ),
+    ] = None,
+    days: Annotated[
+        int | None,
+        typer.Option("--days", metavar="N", help="Review the last N stored days (as --since)."),
+    ] = None,
+    compose: Annotated[
+        bool,
+        typer.Option(
+            "--compose", metavar="", help="A review (--since, --days) composed by the model."
+        ),
+    ] = False,
     keep_ungrounded: KeepUngroundedOpt = False,
     model: ModelOpt = None,
     base_url: BaseUrlOpt = None,
@@ -648,26 +725,77 @@ def brief(
     no_cache: NoCacheOpt = False,
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
     allow_private: AllowPrivateOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Write a sourced briefing of SOURCE... (files, folders, http(s) URLs, or - for stdin)."""
+    """Write a sourced briefing of SOURCE... (files, folders, http(s) URLs, or - for stdin);
+    with --since or --days, a review of the stored days."""
     started = time.perf_counter()
     run = _ModelRun(
-        model, base_url, api_key, timeout, replay, record, no_cache, concurrency, max_cost
+        model,
+        base_url,
+        api_key,
+        timeout,
+        replay,
+        record,
+        no_cache,
+        concurrency,
+        max_cost,
+        store=store,
+        no_store=no_store,
     )
+    reviewing = since is not None or days is not None
     with run.failing_cleanly():
         fmt = _format_for(output, format)
+        if reviewing and sources:
+            raise ConfigError("--since and --days review the store: give no SOURCE with them")
+        if since is not None and days is not None:
+            raise ConfigError("give --since or --days, not both")
+        if days is not None and days < 1:
+            raise ConfigError(f"--days must be at least 1, not {days}")
+        if not reviewing and not sources:
+            raise ConfigError("give one or more SOURCE (files, folders, URLs, or - for stdin)")
+        if compose and not reviewing:
+            raise ConfigError("--compose is for a review (--since, --days); a briefing composes")
         options = run.start(
             allow_private,
             max_bytes,
+            with_store=True,
             date=date.date() if date else None,
             title=title,
-            compose=not no_compose,
+            compose=compose if reviewing else not no_compose,
             keep_ungrounded=keep_ungrounded,
+            only_new=only_new,
         )
+        if reviewing:
+            result = _review(run, options, since, days, quiet=quiet, verbose=verbose)
+        else:
+            result = _brief(run, options, sources or [], output, fmt, quiet=quiet, verbose=verbose)
+        write_output(output, briefer.render(result, fmt))
+    if not quiet:
+        err.print(_summary(result, time.perf_counter() - started))
+    raise typer.Exit(3 if _partial(result.excluded) else 0)
+
+
+def _brief(
+    run: _ModelRun,
+    options: BriefOptions,
+    sources: list[str],
+    output: Path | None,
+    fmt: Format,
+    *,
+    quiet: bool,
+    verbose: bool,
+) -> Briefing:
+    """The day's briefing. A briefing made but not kept in the store is still written, and the
+    store's error said after it."""
+    from briefer.errors import StoreError
+
+    try:
         result = run.call(
             lambda progress: briefer.brief(
                 sources, client=run.client, options=options, progress=progress, stdin=sys.stdin
@@ -675,18 +803,60 @@ def brief(
             quiet=quiet,
             verbose=verbose,
         )
-        _refuse_nothing_usable(
-            result.excluded,
-            documents=len(result.sources),
-            notes=result.notes,
-            stats=result.stats,
-            records=len(result.events) + len(result.stances),
-            model=result.model,
-        )
-        write_output(output, briefer.render(result, fmt))
-    if not quiet:
-        err.print(_summary(result, time.perf_counter() - started))
-    raise typer.Exit(3 if _partial(result.excluded) else 0)
+    except StoreError as exc:
+        made = exc.briefing
+        if made is not None:
+            write_output(output, briefer.render(made, fmt))  # type: ignore[arg-type]
+            err.print("the briefing was written, but not kept in the story store", markup=False)
+        raise
+    _refuse_nothing_usable(
+        result.excluded,
+        documents=len(result.sources),
+        notes=result.notes,
+        stats=result.stats,
+        records=len(result.events) + len(result.stances),
+        model=result.model,
+    )
+    return result
+
+
+def _review(
+    run: _ModelRun,
+    options: BriefOptions,
+    since: dt.datetime | None,
+    days: int | None,
+    *,
+    quiet: bool,
+    verbose: bool,
+) -> Briefing:
+    """A review of stored days, from the store alone."""
+    from briefer.pipeline import review
+
+    store = run.store
+    if store is None:
+        raise ConfigError("a review (--since, --days) reads the story store: drop --no-store")
+    stored_days = [b.day for b in store.briefings()]
+    until = options.date or (max(stored_days) if stored_days else None)
+    if until is None:
+        raise ConfigError(f"the story store {store.path} holds no briefing yet: nothing to review")
+    first = since.date() if since is not None else until - dt.timedelta(days=(days or 1) - 1)
+    if first > until:
+        raise ConfigError(f"--since {first} is after the last day reviewed, {until}")
+    result = run.call(
+        lambda progress: review(
+            store,
+            first,
+            until,
+            client=run.client if options.compose else None,
+            options=options,
+            progress=progress,
+        ),
+        quiet=quiet,
+        verbose=verbose,
+    )
+    if not result.events and not result.stances:
+        raise BrieferError(f"the story store holds nothing from {first} to {until}")
+    return result
 
 
 @app.command(epilog=_CONFIG_NOTE)
@@ -741,6 +911,119 @@ def extract(
             f"{_calls(outcome.runner.usage.snapshot())}"
         )
     raise typer.Exit(3 if _partial(outcome.excluded) else 0)
+
+
+def _stored(store: Path | None) -> Store:
+    """The story store the settings name, for a command that only reads it."""
+    settings = _settings(None, store=store)
+    path = settings.store_path()
+    if path is None:
+        raise ConfigError("the story store is off (BRIEFER_NO_STORE): there are no stories to show")
+    if not path.exists():
+        raise ConfigError(
+            f"no story store at {path}: `briefer brief` keeps one there, or pass --store FILE"
+        )
+    from briefer.stories import Store
+
+    return Store(path)
+
+
+@app.command()
+def stories(
+    text: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[TEXT]",
+            help="Only stories whose title, actors or quotes contain TEXT.",
+            show_default=False,
+        ),
+    ] = None,
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--since",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Active on this day or later.",
+        ),
+    ] = None,
+    until: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--until",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Active on this day or earlier.",
+        ),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", "-n", metavar="N", help="At most N stories.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", metavar="", help="One JSON object per line.")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """List the stories of the story store, the most recently active first."""
+    try:
+        if limit is not None and limit < 1:
+            raise ConfigError(f"--limit must be at least 1, not {limit}")
+        with _stored(store) as opened:
+            found = opened.stories(
+                since=since.date() if since else None,
+                until=until.date() if until else None,
+                text=text,
+                limit=limit,
+            )
+    except BrieferError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write("".join(f.model_dump_json() + "\n" for f in found))
+        return
+    if not found:
+        err.print("no story matches", markup=False)
+        return
+    from rich.table import Table
+
+    table = Table("id", "story", "first", "last", "days", "outlets", "conflicts", "last change")
+    table.box = None
+    for story in found:
+        table.add_row(
+            story.id[:8],
+            story.title,
+            str(story.first_day),
+            str(story.last_day),
+            str(story.days),
+            ", ".join(story.outlets),
+            str(story.open_conflicts or ""),
+            story.last_change or "",
+        )
+    Console(highlight=False, width=max(120, Console().width)).print(table)
+
+
+@app.command()
+def story(
+    story_id: Annotated[
+        str,
+        typer.Argument(metavar="ID", help="A story's id, or the start of it (briefer stories)."),
+    ],
+    output: OutputOpt = None,
+    format: FormatOpt = None,
+    store: StoreOpt = None,
+) -> None:
+    """Show one story's timeline, day by day, with its citations."""
+    from briefer.rendering import render_story
+
+    try:
+        fmt = _format_for(output, format)
+        with _stored(store) as opened:
+            try:
+                timeline = opened.story(story_id)
+            except LookupError as exc:
+                raise ConfigError(str(exc.args[0]) if exc.args else str(exc)) from None
+        write_output(output, render_story(timeline, fmt))
+    except BrieferError as exc:
+        raise _fail(exc) from None
 
 
 @app.command(epilog=_CONFIG_NOTE)

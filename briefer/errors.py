@@ -84,6 +84,9 @@ class StoreError(ConfigError):
     def __init__(self, message: str, *, path: str = "") -> None:
         super().__init__(message)
         self.path = path
+        # A run whose briefing was made but could not be kept carries it here, so that the
+        # caller can still write it (briefer.Briefing; errors import nothing of briefer's).
+        self.briefing: object | None = None
 
 
 class InputError(BrieferError):

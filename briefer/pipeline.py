@@ -22,13 +22,14 @@ import functools
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, ParamSpec, Protocol, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from briefer.composition import compose_items
 from briefer.errors import (
     BudgetExceededError,
     ConfigError,
     NoRepliesError,
+    StoreError,
     first_line,
 )
 from briefer.extraction import ExtractionResult, extract_documents
@@ -45,10 +46,23 @@ from briefer.llm.pricing import Price, require_price
 from briefer.llm.structured import CallObserver, LLMRunner, run_sync
 from briefer.llm.tokens import encoding_for_model, load_in_background
 from briefer.merging import merge_records
-from briefer.models import Briefing, Chunk, Document, Excluded, Stats
+from briefer.models import (
+    Briefing,
+    Chunk,
+    Document,
+    Excluded,
+    MergedEvent,
+    MergedStance,
+    Source,
+    Stats,
+    Usage,
+)
 from briefer.settings import Settings, build_client, load_settings
 from briefer.text.dates import resolve_publication_years, written_date
 from briefer.text.words import ordinary_words
+
+if TYPE_CHECKING:
+    from briefer.stories import Recall, Store
 
 __all__ = [
     "BriefOptions",
@@ -57,10 +71,12 @@ __all__ = [
     "Progress",
     "abrief",
     "aextract",
+    "areview",
     "brief",
     "extract",
     "nothing_usable",
     "plan_chunks",
+    "review",
 ]
 
 P = ParamSpec("P")
@@ -110,6 +126,10 @@ class BriefOptions:
     chunk_overlap: int = 100
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    # The story store: each event is matched against the stored stories (new, updated,
+    # continuing) and the run is kept. None: every run stands alone.
+    store: Store | None = None
+    only_new: bool = False  # leave out the stories reported again with nothing new
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -414,33 +434,141 @@ async def abrief(
     merged = merge_records(outcome.extraction.events, outcome.extraction.stances, documents)
     date = options.date or _briefing_date(documents)
     title = options.title or f"Daily briefing, {written_date(date)}"
+    read = [d.source for d in documents]
+    recall = options.store.recall(merged, documents, day=date) if options.store else None
+    told = _Told.of(merged, recall)
     composed = await compose_items(
-        merged,
-        [d.source for d in documents],
+        told.composed(),
+        [*read, *told.earlier_sources],
         outcome.runner if options.compose else None,
         model=options.model,
         date=date,
         title=title,
         common_words=ordinary_words(d.text for d in documents),
+        only_new=options.only_new,
     )
     failed = _composition_excluded(outcome.runner)
     # A failed call's note says what its excluded entry says: keep one of them.
     causes = [first_line(f.error) for f in outcome.runner.failures]
     notes = [n for n in composed.notes if not (failed and any(c in n for c in causes))]
-    return Briefing(
+    briefing = Briefing(
         date=date,
         title=title,
         generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         model=options.model,
         composer=composed.composer,
         items=composed.items,
-        events=merged.events,
-        stances=merged.stances,
-        sources=[d.source for d in documents],
+        events=told.events,
+        stances=told.stances,
+        sources=[*read, *told.earlier_sources],
         excluded=[*outcome.excluded, *failed],
         usage=outcome.runner.usage.snapshot(),
         stats=outcome.stats,
         notes=[*outcome.notes, *notes],
+        previous=told.previous_day,
+    )
+    if options.store is not None and recall is not None:
+        _keep(options.store, recall, briefing, outcome)
+    return briefing
+
+
+@dataclass(frozen=True)
+class _Told:
+    """What a briefing tells: today's merged records alone, or, with a store, the stories they
+    continue (each event with its status, its changes and the earlier days' records)."""
+
+    events: list[MergedEvent]
+    stances: list[MergedStance]
+    earlier_sources: list[Source]
+    previous_day: dt.date | None
+
+    @classmethod
+    def of(cls, merged: Any, recall: Recall | None) -> _Told:
+        if recall is None:
+            return cls(list(merged.events), list(merged.stances), [], None)
+        return cls(
+            list(recall.events),
+            list(recall.stances),
+            list(recall.earlier_sources),
+            recall.previous_day,
+        )
+
+    def composed(self) -> _Told:
+        """What composition is given. On a store's first day there is no earlier briefing to
+        tell what is new since: every event is new, and the briefing reads as one without a
+        store (the events keep their status in the JSON)."""
+        if self.previous_day is not None:
+            return self
+        events = [e.model_copy(update={"status": None, "changes": []}) for e in self.events]
+        return _Told(events, self.stances, self.earlier_sources, None)
+
+
+def _keep(store: Store, recall: Recall, briefing: Briefing, outcome: ExtractOutcome) -> None:
+    """Keep the run in the store, in one transaction. When that fails the briefing is not lost:
+    the error carries it, for the caller to write before saying what went wrong."""
+    records = (outcome.extraction.events, outcome.extraction.stances)
+    try:
+        store.save(recall, briefing, records, outcome.documents)
+    except StoreError as exc:
+        exc.briefing = briefing
+        raise
+
+
+async def areview(
+    store: Store,
+    since: dt.date,
+    until: dt.date | None = None,
+    *,
+    client: LLMClient | None = None,
+    options: BriefOptions | None = None,
+    progress: Progress | None = None,
+) -> Briefing:
+    """A review of the days ``since`` to ``until`` (the last stored day when None), from the
+    store alone: the stories active in the period, each with its status over it (new, updated
+    with its changes, continuing). No model call unless ``options.compose`` and a ``client``
+    are given; the deterministic composer writes it otherwise."""
+    options = options or BriefOptions(compose=False)
+    recall = store.review(since, until)
+    until = until or recall.day
+    told = _Told.of(None, recall)
+    title = options.title or f"Review, {written_date(since)} to {written_date(until)}"
+    runner = None
+    if options.compose and client is not None:
+        runner = LLMRunner(
+            client,
+            model=options.model,
+            concurrency=options.concurrency,
+            max_repairs=options.max_repairs,
+            max_cost=options.max_cost,
+            prices=options.prices,
+            observer=progress or NullProgress(),
+        )
+    sources = list(recall.earlier_sources)
+    composed = await compose_items(
+        told,
+        sources,
+        runner,
+        model=options.model,
+        date=until,
+        title=title,
+        only_new=options.only_new,
+    )
+    failed = _composition_excluded(runner) if runner is not None else []
+    return Briefing(
+        date=until,
+        title=title,
+        generated_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        model=options.model if runner is not None else "",
+        composer=composed.composer,
+        items=composed.items,
+        events=told.events,
+        stances=told.stances,
+        sources=sources,
+        excluded=failed,
+        usage=runner.usage.snapshot() if runner is not None else Usage(),
+        notes=composed.notes,
+        previous=told.previous_day,
+        period_start=since,
     )
 
 
@@ -462,3 +590,4 @@ def _sync_twin(function: Callable[P, Coroutine[Any, Any, R]], name: str) -> Call
 
 brief = _sync_twin(abrief, "brief")
 extract = _sync_twin(aextract, "extract")
+review = _sync_twin(areview, "review")
