@@ -518,6 +518,13 @@ def _records(stats: Stats) -> str:
 
 def _summary(briefing: Briefing, seconds: float) -> str:
     s, u = briefing.stats, briefing.usage
+    if briefing.period_start is not None:
+        return (
+            f"a review of {briefing.period_start} to {briefing.date} from the story store: "
+            f"{len(briefing.events)} stories, {len(briefing.stances)} stances, "
+            f"{len(briefing.sources)} sources; {_calls(u)}, {seconds:.1f} s; composed by "
+            + ("the model" if briefing.composer == "llm" else "the deterministic composer")
+        )
     return (
         f"{s.documents} documents, {_records(s)}, "
         f"{len(briefing.events)} events, {len(briefing.stances)} stances; "
@@ -985,8 +992,15 @@ def stories(
         return
     from rich.table import Table
 
-    table = Table("id", "story", "first", "last", "days", "outlets", "conflicts", "last change")
-    table.box = None
+    table = Table(box=None)
+    table.add_column("id", no_wrap=True)
+    table.add_column("story", ratio=3, min_width=30)
+    table.add_column("first", no_wrap=True)
+    table.add_column("last", no_wrap=True)
+    table.add_column("days", justify="right")
+    table.add_column("outlets", ratio=2)
+    table.add_column("conflicts", justify="right")
+    table.add_column("last change", ratio=2)
     for story in found:
         table.add_row(
             story.id[:8],

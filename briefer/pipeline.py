@@ -545,7 +545,7 @@ async def areview(
         )
     sources = list(recall.earlier_sources)
     composed = await compose_items(
-        told,
+        told.composed(),
         sources,
         runner,
         model=options.model,

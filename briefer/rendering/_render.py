@@ -126,10 +126,19 @@ def _sections(b: Briefing) -> Iterator[tuple[str, str, list[BriefingItem]]]:
             yield key, title, items
 
 
+def _shown_status(b: Briefing, event: MergedEvent) -> MergedEvent:
+    """``event`` as the page marks it: its status only when there is an earlier briefing to
+    count it from (on a store's first day every event is new, and saying so on every headline
+    tells the reader nothing)."""
+    if b.previous is None and event.status is not None:
+        return event.model_copy(update={"status": None})
+    return event
+
+
 def _citations(b: Briefing) -> dict[str, _Citation]:
     """Record id → its citation, numbered in order of first appearance in the sections, with the
     anchor of every mark that cites it."""
-    records: dict[str, MergedEvent | MergedStance] = {e.id: e for e in b.events}
+    records: dict[str, MergedEvent | MergedStance] = {e.id: _shown_status(b, e) for e in b.events}
     records.update({s.id: s for s in b.stances})
     numbers: dict[str, _Citation] = {}
     for _, _, items in _sections(b):
