@@ -48,7 +48,7 @@ from briefer.models import (
     StoryChange,
     Update,
 )
-from briefer.text.numbers import numbers_in
+from briefer.text.numbers import find_numbers, numbers_in
 
 MAX_HEADLINE_CHARS = 100
 # The order a day's changes of a story are told in: figures first, outlets and voices last.
@@ -265,7 +265,7 @@ class _Writer:
         weekday = _days_apart([v.date for v in values if v.date is not None]) < 7
         shown, plain = [], []
         for v in values:
-            words = _one_line(v.words)
+            words = _figure_words(v.words)
             day = None
             if v.date is not None:
                 day = _day_words(v.date, self.quotes_of(records, v.source_ids), weekday=weekday)
@@ -482,6 +482,26 @@ class _Writer:
             f"{holder.label} is reported on both sides of one question: {_join(sides)}",
         ]
         return self.first_supported(stances, candidates) or _line(_join(sides))
+
+
+def _figure_words(text: str) -> str:
+    """A value's words as a sentence of change can carry them: "Four hundred workers" stays
+    (lower-cased, mid-sentence), but a quantity whose words are a clause ("the number of
+    strikers rose to 650") is told by its number and what follows it ("650")."""
+    words = _one_line(text)
+    found = find_numbers(words)
+    if len(found) != 1:
+        return words
+    number = found[0]
+    lead = words[: number.start].split()
+    if [w.lower() for w in lead] in (["the"], ["a"]):
+        words, lead = words[number.start :], []
+    if len(lead) > 1:
+        tail = words[number.start :].split()
+        words = " ".join(tail) if len(tail) <= 3 else number.text
+    if words[:1].isupper() and number.text[:1].isalpha() and words.startswith(number.text):
+        words = words[:1].lower() + words[1:]
+    return words
 
 
 def _value(words: str) -> float | None:

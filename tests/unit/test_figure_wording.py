@@ -1,0 +1,58 @@
+"""How a figure that changed across days is worded, on the multi-day evaluation stories run
+through the real pipeline and a real store: by its number as the article writes it and what it
+counts, never by the clause the model quoted it in."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import briefer
+from benchmarks.quality.days import DayStory, load_day_stories
+from briefer.llm import FunctionClient, LLMRequest
+from briefer.stories import Store
+
+
+def _days(name: str, tmp_path: Path) -> list[briefer.Briefing]:
+    story: DayStory = next(s for s in load_day_stories() if s.name == name)
+    briefings = []
+    with Store(tmp_path / "stories.db") as store:
+        for day in story.days:
+            paths = [str(p) for p in day.articles.values()]
+            loaded = briefer.load_sources(paths)
+            stems = {d.id: Path(d.source.path or "").stem for d in loaded.documents}
+
+            def answer(request: LLMRequest, stems: dict[str, str] = stems) -> str:
+                reply = story.reply(stems[request.context.source_id or ""])
+                return reply if isinstance(reply, str) else json.dumps(reply)
+
+            options = briefer.BriefOptions(date=day.date, compose=False, store=store)
+            briefings.append(briefer.brief(paths, client=FunctionClient(answer), options=options))
+    return briefings
+
+
+def _since(briefing: briefer.Briefing) -> list[str]:
+    return [s for i in briefing.items if i.section == "since" for s in i.sentences]
+
+
+@pytest.mark.parametrize(
+    ("name", "day", "before", "after"),
+    [
+        # The model quoted the second figure as "the number of strikers rose to 650".
+        ("01-gdansk-yard-strike", 1, "four hundred workers", "650"),
+        ("06-santa-rosa-mine", 3, "seven", "nine"),
+    ],
+)
+def test_a_changed_figure_is_told_by_its_numbers(
+    name: str, day: int, before: str, after: str, tmp_path: Path
+) -> None:
+    sentences = _since(_days(name, tmp_path)[day])
+    rose = [s for s in sentences if " rose from " in s]
+    assert rose, sentences
+    sentence = rose[0]
+    assert re.search(rf"rose from {before}\b", sentence), sentence
+    assert re.search(rf" to {after}\b", sentence), sentence
+    assert " rose to " not in sentence and "from the " not in sentence, sentence
