@@ -510,6 +510,10 @@ def _calls(usage: Usage) -> str:
     return text
 
 
+def _count(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def _records(stats: Stats) -> str:
     if not stats.records:
         return "no records"
@@ -519,15 +523,19 @@ def _records(stats: Stats) -> str:
 def _summary(briefing: Briefing, seconds: float) -> str:
     s, u = briefing.stats, briefing.usage
     if briefing.period_start is not None:
+        told = [
+            _count(len(briefing.events), "story", "stories"),
+            _count(len(briefing.stances), "stance"),
+            _count(len(briefing.sources), "source"),
+        ]
         return (
             f"a review of {briefing.period_start} to {briefing.date} from the story store: "
-            f"{len(briefing.events)} stories, {len(briefing.stances)} stances, "
-            f"{len(briefing.sources)} sources; {_calls(u)}, {seconds:.1f} s; composed by "
+            f"{', '.join(told)}; {_calls(u)}, {seconds:.1f} s; composed by "
             + ("the model" if briefing.composer == "llm" else "the deterministic composer")
         )
     return (
-        f"{s.documents} documents, {_records(s)}, "
-        f"{len(briefing.events)} events, {len(briefing.stances)} stances; "
+        f"{_count(s.documents, 'document')}, {_records(s)}, "
+        f"{_count(len(briefing.events), 'event')}, {_count(len(briefing.stances), 'stance')}; "
         f"{_calls(u)}, {u.prompt_tokens + u.completion_tokens:,} tokens, "
         f"${u.cost_usd:.4f}, {seconds:.1f} s; composed by "
         + ("the model" if briefing.composer == "llm" else "the deterministic composer")
@@ -992,15 +1000,15 @@ def stories(
         return
     from rich.table import Table
 
-    table = Table(box=None)
+    table = Table(box=None, pad_edge=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("story", ratio=3, min_width=30)
+    table.add_column("story", min_width=24, max_width=44)
     table.add_column("first", no_wrap=True)
     table.add_column("last", no_wrap=True)
     table.add_column("days", justify="right")
-    table.add_column("outlets", ratio=2)
+    table.add_column("outlets", min_width=14, max_width=28)
     table.add_column("conflicts", justify="right")
-    table.add_column("last change", ratio=2)
+    table.add_column("last change", min_width=20, max_width=36)
     for story in found:
         table.add_row(
             story.id[:8],
@@ -1191,3 +1199,7 @@ def show_settings(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,7 @@ without the disputed value (or by a quote its outlet is named for).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
@@ -55,6 +56,13 @@ MAX_HEADLINE_CHARS = 100
 _CHANGE_ORDER = ("figure", "conflict_opened", "conflict_settled", "outlet", "stance")
 
 Told = tuple[str, list[Record]]  # a sentence and the records it rests on
+
+# Words by which a quote says that something began (not only that it was going on).
+_STARTS = re.compile(
+    r"\b(?:began|begun|begins|start(?:ed|s)?|launch(?:ed|es)|broke out|walked (?:out|off)|"
+    r"stopped work|went on strike|opened|erupted|set up|called (?:a|the) strike)\b",
+    re.IGNORECASE,
+)
 
 
 def _records(records: Record | Sequence[Record]) -> list[Record]:
@@ -181,7 +189,12 @@ class _Writer:
         if event.factuality == "future":
             lead = "It is expected"
         else:
-            lead = "It began" if event.ongoing and told_day else "It happened"
+            lead = "It happened"
+            if event.ongoing and told_day:
+                # The day of a strike or a siege may be its first or just a day it went on:
+                # "began" only where a quote says it began.
+                starts = any(_STARTS.search(e.quote) for e in event.evidence)
+                lead = "It began" if starts else "It was under way"
         text = _line(f"{lead} {' '.join(parts)}")
         return text if self.fits(event, text) else None
 

@@ -130,5 +130,25 @@ def _location(doc: Document, location: str | None, evidence: Sequence[Evidence])
     prefer = (evidence[0].start, evidence[-1].end) if evidence else None
     found = locate_quote(doc.text, words, prefer)
     if found is not None:
-        return doc.text[found[0] : found[1]]
+        written = doc.text[found[0] : found[1]]
+        # A dateline sets its place in capitals: typography, not the name. The model's words
+        # are the same letters written as a name.
+        if (
+            _in_capitals(written)
+            and not _in_capitals(words)
+            and _letters(written) == _letters(words)
+        ):
+            return words
+        return written
     return words if name_written_in([words], doc.text) else None
+
+
+def _letters(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _in_capitals(text: str) -> bool:
+    """Whether the first word of ``text`` is written wholly in capitals ("BREŽICE, Slovenia")."""
+    first = next((w for w in text.split() if any(c.isalpha() for c in w)), "")
+    letters = [c for c in first if c.isalpha()]
+    return len(letters) > 1 and all(c.isupper() for c in letters)

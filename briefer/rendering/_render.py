@@ -57,6 +57,7 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_page",
 ]
 
 Format = Literal["markdown", "json", "html"]
@@ -208,9 +209,15 @@ def _summary_line(b: Briefing) -> str:
     composer = (
         f"written by {b.model}" if b.composer == "llm" else "written by the deterministic composer"
     )
+    # With a store, the sources hold the earlier days' articles the events cite too.
+    today = b.stats.documents or len(b.sources)
+    earlier = len(b.sources) - today
+    documents = count(today, "document") + (
+        f" (and {earlier} of earlier days)" if earlier > 0 else ""
+    )
     return " · ".join(
         [
-            count(len(b.sources), "document"),
+            documents,
             count(len(b.events), "event"),
             count(conflicts, "conflict"),
             count(len(b.stances), "stance"),
@@ -568,6 +575,12 @@ def _html_start(title: str) -> list[str]:
 
 
 _HTML_END = ["</main>", "</body>", "</html>"]
+
+
+def render_page(title: str, body: str) -> str:
+    """A page in the briefing's style (its CSS, dark mode, phone width) around ``body``, HTML the
+    caller escaped: for pages beside the briefings, such as an archive's index."""
+    return "\n".join([*_html_start(title), body, *_HTML_END]) + "\n"
 
 
 def _html_headline(tag: str | None, headline: str) -> str:

@@ -875,3 +875,35 @@ async def test_the_token_bound_reaches_the_server_and_a_cut_reply_falls_back(
     # A server that runs on to the bound gives a cut reply: the briefing is still written.
     assert result.composer == "deterministic"
     assert "composition by the model failed" in result.notes[0]
+
+
+def test_an_ongoing_event_began_only_where_a_quote_says_so() -> None:
+    # "still evacuated on Wednesday" dates a day the evacuation went on, not its start.
+    herald = doc(
+        "src-ph",
+        "Posavje Herald",
+        dt.date(2026, 11, 18),
+        "BREŽICE — About 1,350 residents of low-lying streets were still evacuated on Wednesday.",
+    )
+    crews = Actor(
+        name="Civil protection",
+        canonical="Brežice Civil Protection",
+        country="SVN",
+        kind="government",
+    )
+    evacuation = merged_event(
+        "me-evac",
+        [(herald, "About 1,350 residents of low-lying streets were still evacuated on Wednesday")],
+        "About 1,350 residents of Brežice remained evacuated.",
+        type="MOBILIZE",
+        actors=[crews],
+        date=dt.date(2026, 11, 18),
+        date_text="on Wednesday",
+        ongoing=True,
+    )
+    records = Records(events=[evacuation])
+    items = compose_deterministic(records, sources([herald]))
+    assert_checked(items, records, [herald])
+    said = items[0].sentences
+    assert "It was under way on Wednesday." in said, said
+    assert not any(s.startswith("It began") for s in said), said

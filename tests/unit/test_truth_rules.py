@@ -549,3 +549,61 @@ def test_a_follow_up_with_another_count_of_items_is_not_used(tmp_path: Path) -> 
     assert any("returned 7 item(s) for the 1 asked for" in note for note in briefing.notes)
     top = [i for i in briefing.items if i.section == "top"]
     assert not any("seven" in s for item in top for s in item.sentences)
+
+
+# --- places ----------------------------------------------------------------------------------
+
+
+def test_a_place_found_only_in_a_capitalised_dateline_is_written_as_a_name(
+    tmp_path: Path,
+) -> None:
+    # Datelines set the place in capitals; "It happened in BREŽICE" is typography leaking into
+    # a sentence. The model's "Brežice, Slovenia" is the same words, written as a name.
+    article(
+        tmp_path,
+        "flood",
+        "Flood in Brežice",
+        "BREŽICE, Slovenia — Civil protection crews moved 900 residents out of low-lying "
+        "streets on Monday as the Krka river rose.",
+        published="2026-11-16",
+        outlet="Posavje Herald",
+    )
+    crews = actor("Civil protection crews", "Brežice Civil Protection", "SVN", "government")
+    replies = {
+        "Flood in Brežice": no_stances(
+            event(
+                ["Civil protection crews moved 900 residents out of low-lying streets on Monday"],
+                "Civil protection crews moved 900 residents out of low-lying streets.",
+                actors=[crews],
+                date_text="on Monday",
+                location="Brežice, Slovenia",
+            )
+        )
+    }
+    briefing = run(tmp_path, replies)
+    assert [e.location for e in briefing.events] == ["Brežice, Slovenia"]
+
+
+def test_a_place_is_kept_as_the_article_writes_it(tmp_path: Path) -> None:
+    article(
+        tmp_path,
+        "flood",
+        "Flood in Brežice",
+        "Civil protection crews moved 900 residents out of low-lying streets in brežice's old "
+        "town on Monday as the Krka river rose.",
+        published="2026-11-16",
+        outlet="Posavje Herald",
+    )
+    crews = actor("Civil protection crews", "Brežice Civil Protection", "SVN", "government")
+    replies = {
+        "Flood in Brežice": no_stances(
+            event(
+                ["Civil protection crews moved 900 residents out of low-lying streets"],
+                "Civil protection crews moved 900 residents out of low-lying streets.",
+                actors=[crews],
+                date_text="on Monday",
+                location="Brežice's old town",
+            )
+        )
+    }
+    assert [e.location for e in run(tmp_path, replies).events] == ["brežice's old town"]

@@ -1,0 +1,5 @@
+"""``python -m briefer``: the command line."""
+
+from briefer.cli import main
+
+main()
