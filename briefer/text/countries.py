@@ -300,6 +300,8 @@ def is_ambiguous(name: str) -> bool:
     return form is not None and form.ambiguous
 
 
+# The same article is read for the states it names once per record it gives: keep the latest.
+@functools.lru_cache(maxsize=512)
 def find_mentions(text: str) -> tuple[Mention, ...]:
     """Every listed form in ``text``, in order, ambiguous ones included, longest first.
 

@@ -9,6 +9,7 @@ also written by their other names, demonyms and capitals ("Washington" for the U
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -36,6 +37,8 @@ def words_of(text: str) -> list[str]:
     ]
 
 
+# The same article is searched for the names of every record it gives: keep the latest sets.
+@functools.lru_cache(maxsize=512)
 def word_set(text: str) -> frozenset[str]:
     return frozenset(words_of(text))
 
