@@ -7,6 +7,8 @@
 
 ``brief``/``abrief`` run the whole pipeline; ``extract``/``aextract`` stop at grounded records;
 ``load_sources`` only ingests; ``render`` turns a ``Briefing`` into markdown, json or html.
+``Store`` is the story store that remembers earlier days (``BriefOptions(store=...)``);
+``review``/``areview`` write a review of stored days from it alone.
 Clients live in ``briefer.llm``; test doubles in ``briefer.testing``; errors in ``briefer.errors``.
 
 The names below are imported on first use, so that ``briefer --help`` and a module that needs one
@@ -35,6 +37,7 @@ if typing.TYPE_CHECKING:
         RefusalError,
         ReplayMissError,
         ServerError,
+        StoreError,
         TruncatedError,
     )
     from briefer.ingestion import FetchPolicy, IngestResult, load_sources
@@ -60,18 +63,24 @@ if typing.TYPE_CHECKING:
         MergedStance,
         Source,
         StanceRecord,
+        StoryChange,
+        StorySummary,
+        StoryTimeline,
     )
     from briefer.pipeline import (
         BriefOptions,
         ExtractOutcome,
         abrief,
         aextract,
+        areview,
         brief,
         extract,
         nothing_usable,
+        review,
     )
     from briefer.rendering import render
     from briefer.settings import Settings, build_client, load_settings
+    from briefer.stories import Store
 
 # Public name -> the module it comes from.
 _WHERE: dict[str, str] = {
@@ -113,9 +122,15 @@ _WHERE: dict[str, str] = {
     "Settings": "briefer.settings",
     "Source": "briefer.models",
     "StanceRecord": "briefer.models",
+    "Store": "briefer.stories",
+    "StoreError": "briefer.errors",
+    "StoryChange": "briefer.models",
+    "StorySummary": "briefer.models",
+    "StoryTimeline": "briefer.models",
     "TruncatedError": "briefer.errors",
     "abrief": "briefer.pipeline",
     "aextract": "briefer.pipeline",
+    "areview": "briefer.pipeline",
     "brief": "briefer.pipeline",
     "build_client": "briefer.settings",
     "extract": "briefer.pipeline",
@@ -123,6 +138,7 @@ _WHERE: dict[str, str] = {
     "load_sources": "briefer.ingestion",
     "nothing_usable": "briefer.pipeline",
     "render": "briefer.rendering",
+    "review": "briefer.pipeline",
     "write_output": "briefer._files",
 }
 
@@ -168,10 +184,16 @@ __all__ = [
     "Settings",
     "Source",
     "StanceRecord",
+    "Store",
+    "StoreError",
+    "StoryChange",
+    "StorySummary",
+    "StoryTimeline",
     "TruncatedError",
     "__version__",
     "abrief",
     "aextract",
+    "areview",
     "brief",
     "build_client",
     "extract",
@@ -179,6 +201,7 @@ __all__ = [
     "load_sources",
     "nothing_usable",
     "render",
+    "review",
     "write_output",
 ]
 
