@@ -64,7 +64,7 @@ __all__ = [
     "Usage",
 ]
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 EventType = Literal[
     "AGREE",
@@ -154,6 +154,20 @@ class Source(BaseModel):
     sha256: str = Field(description="sha256 of the text, hex.")
     tokens: int = Field(ge=0)
     chars: int = Field(ge=0)
+    feed: str | None = Field(
+        default=None,
+        description=(
+            "The feed (RSS, Atom or RDF; as given, or as an OPML file listed it) whose entry "
+            "led to this source; null for a source given directly."
+        ),
+    )
+    from_summary: bool = Field(
+        default=False,
+        description=(
+            "True when the text is the feed entry's summary rather than the page: the page was "
+            "a snippet, a paywall or a consent wall, and summaries were allowed."
+        ),
+    )
 
 
 class Document(BaseModel):

@@ -17,13 +17,22 @@ Rules, each checked on every redirect hop (redirects are followed here, not by h
 - time is bounded per connect (``connect_timeout``), per read (``read_timeout``) and for the
   whole body (``total_timeout``, against servers that send a byte at a time);
 - text is decoded by ``_decode`` with the charset the server declared first, and charset
-  detection last.
+  detection last; XML (``application/xml`` and ``application/*+xml``: feeds) is accepted too,
+  its bytes kept for a reader that decodes by itself.
+
+Manners (``_polite``): a fetch waits for its turn at the host and holds it through redirects
+and retries; a 429 or 503 is asked again after ``Retry-After`` (seconds or a date) or a
+backoff, within ``max_retries`` and ``max_retry_wait``; with an HTTP cache, a kept response's
+validators are sent and a 304 is answered with the kept body; with ``robots``, the site's
+robots.txt is consulted first.
 
 Every failure is an :class:`~briefer.errors.InputError` naming the URL with a one-line reason.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import email.utils
 import functools
 import http
 import ipaddress
@@ -31,7 +40,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpcore2
 import httpx2
@@ -39,14 +48,21 @@ import httpx2
 from briefer.errors import InputError, first_line
 from briefer.ingestion._decode import NotText, decode_text
 from briefer.ingestion._limits import FetchPolicy, format_size
+from briefer.ingestion._polite import CachedResponse, Manners
 
-__all__ = ["FetchedPage", "address_problem", "fetch_url"]
+__all__ = ["FetchedPage", "HTTPStatusError", "address_problem", "fetch_url"]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _ALLOWED_SCHEMES = ("http", "https")
 _ALLOWED_NON_TEXT_TYPES = frozenset({"application/xhtml+xml"})
 _ALLOW_HINT = "(use --allow-private to allow)"
+_ACCEPT = (
+    "text/html, application/xhtml+xml, application/rss+xml, application/atom+xml, "
+    "application/xml;q=0.9, text/*;q=0.8"
+)
+# Asked to come back later: tried again, after the wait the server names (bounded).
+_RETRY_STATUSES = frozenset({429, 503})
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,12 @@ class FetchedPage:
     charset: str
     text: str
     size: int
+    # The bytes as received, for readers that decode for themselves (feedparser), and the
+    # Content-Type header they came with.
+    body: bytes = field(default=b"", repr=False)
+    type_header: str = ""
+    # Answered from the HTTP cache after a 304 Not Modified.
+    from_cache: bool = False
 
     @property
     def is_html(self) -> bool:
@@ -69,9 +91,18 @@ class FetchedPage:
 class _Refused(Exception):
     """Raised inside the transport; turned into an InputError at the fetch boundary."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+
+
+class HTTPStatusError(InputError):
+    """The server answered with an error status (``status``), after any retries."""
+
+    def __init__(self, input: str, reason: str, status: int) -> None:
+        super().__init__(input, reason)
+        self.status = status
 
 
 # --- pure helpers -----------------------------------------------------------------------------
@@ -273,13 +304,20 @@ def _transport_reason(exc: httpx2.HTTPError, policy: FetchPolicy) -> str:
     return f"request failed: {first_line(exc)}"
 
 
-def _read_page(
-    response: httpx2.Response, requested: str, policy: FetchPolicy, deadline: float
-) -> FetchedPage:
+def _media_allowed(media_type: str) -> bool:
+    return (
+        media_type.startswith("text/")
+        or media_type in _ALLOWED_NON_TEXT_TYPES
+        or media_type == "application/xml"
+        or (media_type.startswith("application/") and media_type.endswith("+xml"))
+    )
+
+
+def _read_body(response: httpx2.Response, policy: FetchPolicy, deadline: float) -> bytes:
     if not 200 <= response.status_code < 300:
-        raise _Refused(_status_reason(response))
+        raise _Refused(_status_reason(response), status=response.status_code)
     media_type = _media_type(response.headers.get("content-type"))
-    if media_type and not (media_type.startswith("text/") or media_type in _ALLOWED_NON_TEXT_TYPES):
+    if media_type and not _media_allowed(media_type):
         raise _Refused(f"unsupported content type {media_type}")
     too_large = f"body larger than {format_size(policy.max_bytes)}"
     declared_length = response.headers.get("content-length", "")
@@ -294,14 +332,28 @@ def _read_page(
         if time.monotonic() > deadline:
             raise _Refused(f"timed out after {_format_seconds(policy.total_timeout)} in total")
         parts.append(part)
-    body = b"".join(parts)
+    return b"".join(parts)
+
+
+def _charset_of(type_header: str) -> str | None:
+    for parameter in type_header.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip("\"'") or None
+    return None
+
+
+def _page(
+    body: bytes, type_header: str, *, requested: str, url: str, status: int, from_cache: bool
+) -> FetchedPage:
+    media_type = _media_type(type_header)
     if not media_type:
         # No declared type: judge by the first bytes.
         media_type = "text/html" if body.lstrip()[:1] == b"<" else "text/plain"
     is_html = media_type in ("text/html", "application/xhtml+xml")
     try:
         text, codec = decode_text(
-            body, html=is_html, declared_charset=response.charset_encoding, detect=True
+            body, html=is_html, declared_charset=_charset_of(type_header), detect=True
         )
     except NotText:
         raise _Refused("binary content, not text") from None
@@ -309,47 +361,176 @@ def _read_page(
         raise _Refused(str(exc)) from None
     return FetchedPage(
         requested_url=requested,
-        url=str(response.url),
-        status=response.status_code,
+        url=url,
+        status=status,
         content_type=media_type,
         charset=codec,
         text=text,
-        size=size,
+        size=len(body),
+        body=body,
+        type_header=type_header,
+        from_cache=from_cache,
     )
 
 
-def fetch_url(url: str, *, policy: FetchPolicy | None = None) -> FetchedPage:
-    """Fetch ``url`` under ``policy``; raises InputError(url, reason) on any failure."""
-    policy = policy or FetchPolicy()
-    deadline = time.monotonic() + policy.total_timeout
+def _retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (a number or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, float((when - dt.datetime.now(dt.UTC)).total_seconds()))
+
+
+def _retry_wait(response: httpx2.Response, attempt: int, policy: FetchPolicy) -> float | None:
+    """How long to wait before asking again after a 429 or 503, or None to give up."""
+    if response.status_code not in _RETRY_STATUSES or attempt >= policy.max_retries:
+        return None
+    asked = _retry_after(response.headers.get("retry-after"))
+    if asked is not None:
+        return asked if asked <= policy.max_retry_wait else None
+    return min(policy.retry_backoff * 2.0**attempt, policy.max_retry_wait)
+
+
+def _give_up_reason(response: httpx2.Response, attempt: int, policy: FetchPolicy) -> str:
+    reason = _status_reason(response)
+    asked = _retry_after(response.headers.get("retry-after"))
+    if asked is not None and asked > policy.max_retry_wait:
+        return f"{reason} (the server asked to wait {_format_seconds(round(asked))})"
+    if attempt:
+        return f"{reason} after {attempt + 1} tries"
+    return reason
+
+
+def _cacheable(response: httpx2.Response) -> tuple[str | None, str | None] | None:
+    """The validators of a response worth keeping, or None."""
+    if "no-store" in response.headers.get("cache-control", "").lower():
+        return None
+    etag = response.headers.get("etag")
+    modified = response.headers.get("last-modified")
+    return (etag, modified) if etag or modified else None
+
+
+def _fetch_hops(
+    first: httpx2.URL, requested: str, policy: FetchPolicy, manners: Manners
+) -> FetchedPage:
     timeout = httpx2.Timeout(
         connect=policy.connect_timeout,
         read=policy.read_timeout,
         write=policy.read_timeout,
         pool=policy.connect_timeout,
     )
+    current = first
+    with httpx2.Client(
+        transport=_PinnedTransport(allow_private=policy.allow_private),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": policy.user_agent, "Accept": _ACCEPT},
+    ) as client:
+        for _hop in range(policy.max_redirects + 1):
+            _check_url(current, policy)
+            cached = manners.cache.lookup(str(current)) if manners.cache else None
+            conditions = cached.conditions() if cached else {}
+            attempt = 0
+            while True:
+                deadline = time.monotonic() + policy.total_timeout
+                with client.stream("GET", current, headers=conditions) as response:
+                    wait = _retry_wait(response, attempt, policy)
+                    if wait is None and response.status_code in _RETRY_STATUSES:
+                        raise _Refused(
+                            _give_up_reason(response, attempt, policy),
+                            status=response.status_code,
+                        )
+                    if wait is None:
+                        location = response.headers.get("location")
+                        if response.is_redirect and location:
+                            try:
+                                current = current.join(location)
+                            except (httpx2.InvalidURL, ValueError) as exc:
+                                raise _Refused(f"invalid redirect location {location!r}") from exc
+                            break
+                        if response.status_code == 304 and cached is not None:
+                            return _page(
+                                cached.body,
+                                cached.content_type,
+                                requested=requested,
+                                url=str(current),
+                                status=200,
+                                from_cache=True,
+                            )
+                        body = _read_body(response, policy, deadline)
+                        type_header = response.headers.get("content-type", "")
+                        page = _page(
+                            body,
+                            type_header,
+                            requested=requested,
+                            url=str(response.url),
+                            status=response.status_code,
+                            from_cache=False,
+                        )
+                        validators = _cacheable(response)
+                        if manners.cache is not None and validators is not None:
+                            manners.cache.store(
+                                CachedResponse(
+                                    url=str(current),
+                                    etag=validators[0],
+                                    last_modified=validators[1],
+                                    content_type=type_header,
+                                    body=body,
+                                )
+                            )
+                        return page
+                # The connection is back in the pool before the wait.
+                time.sleep(wait)
+                attempt += 1
+        raise _Refused(f"too many redirects (more than {policy.max_redirects})")
+
+
+def _robots_text(url: str, policy: FetchPolicy, manners: Manners) -> tuple[int, str]:
+    """Status and text of the robots.txt at ``url``; an HTTP error status is returned, any
+    other failure raised."""
     try:
-        current = _parse_url(url)
-        with httpx2.Client(
-            transport=_PinnedTransport(allow_private=policy.allow_private),
-            timeout=timeout,
-            follow_redirects=False,
-            trust_env=False,
-            headers={"User-Agent": policy.user_agent, "Accept": "text/html, text/*;q=0.9"},
-        ) as client:
-            for _hop in range(policy.max_redirects + 1):
-                _check_url(current, policy)
-                with client.stream("GET", current) as response:
-                    location = response.headers.get("location")
-                    if response.is_redirect and location:
-                        try:
-                            current = current.join(location)
-                        except (httpx2.InvalidURL, ValueError) as exc:
-                            raise _Refused(f"invalid redirect location {location!r}") from exc
-                        continue
-                    return _read_page(response, url, policy, deadline)
-            raise _Refused(f"too many redirects (more than {policy.max_redirects})")
+        page = fetch_url(url, policy=policy, manners=manners)
+    except HTTPStatusError as exc:
+        return exc.status, ""
+    return page.status, page.text
+
+
+def fetch_url(
+    url: str,
+    *,
+    policy: FetchPolicy | None = None,
+    manners: Manners | None = None,
+    robots: bool = False,
+) -> FetchedPage:
+    """Fetch ``url`` under ``policy``, taking turns per host with the other fetches of
+    ``manners`` (a run's; a fetch of its own without one). With ``robots``, the site's
+    robots.txt must allow the page (when ``policy.robots``). Raises InputError(url, reason) on
+    any failure; an HTTP error status raises HTTPStatusError, which says the status."""
+    policy = policy or FetchPolicy()
+    manners = manners or Manners(policy)
+    try:
+        first = _parse_url(url)
+        if robots and policy.robots:
+            _check_url(first, policy)  # a refused address is said so, not robots.txt's failure
+            refusal = manners.robots_refusal(
+                str(first), functools.partial(_robots_text, policy=policy, manners=manners)
+            )
+            if refusal is not None:
+                raise _Refused(refusal)
+        with manners.turn(str(first)):
+            return _fetch_hops(first, url, policy, manners)
     except _Refused as exc:
+        if exc.status is not None:
+            raise HTTPStatusError(url, exc.reason, exc.status) from None
         raise InputError(url, exc.reason) from None
     except httpx2.HTTPError as exc:
         raise InputError(url, _transport_reason(exc, policy)) from None

@@ -3,7 +3,9 @@
 Inputs, processed in the order given (the result is deterministic):
 
 - a **file**: ``.html``/``.htm`` are HTML pages (``_html``); ``.txt``/``.md`` are plain text
-  (``_plain``). Files larger than ``max_file_bytes`` are
+  (``_plain``); whatever its name, a file whose root element is a feed's (RSS, RDF, Atom,
+  OPML: ``_feeds``) is read as a feed, and ``.xml``, ``.rss``, ``.atom``, ``.rdf`` and
+  ``.opml`` files named directly are read as feeds. Files larger than ``max_file_bytes`` are
   refused from their size alone, without being read. A file named directly without a suffix is
   read as plain text; one with another suffix is excluded (unsupported file type).
 - a **folder**: walked recursively in name order; ``.txt``, ``.md``, ``.html``, ``.htm`` are read,
@@ -16,7 +18,8 @@ Inputs, processed in the order given (the result is deterministic):
   unreadable, a broken link. So is the folder itself when it held no article and no file that
   failed ("no usable files"). A file named directly that fails is a loss, whatever the reason.
 - an **http(s) URL**: fetched by ``_fetch`` (several at once, while files are read), then read
-  as HTML or text according to its content type. The outlet falls back to the host name.
+  as a feed when its root element is a feed's, else as HTML or text according to its content
+  type. The outlet falls back to the host name.
 - ``-``: **stdin** (``sys.stdin`` unless a stream is passed): a list of inputs, or the text of one
   article (HTML when it starts with a tag). Leaving out blank lines and comment lines (``#``
   first), stdin is a **list** when no line is a paragraph (12 words or more) and more than half
@@ -50,6 +53,7 @@ from briefer.errors import first_line
 from briefer.ingestion._decode import decode_text, normalize_newlines
 
 __all__ = [
+    "FEED_SUFFIXES",
     "HTML_SUFFIXES",
     "KINDS_READ",
     "STDIN",
@@ -66,6 +70,8 @@ __all__ = [
 
 TEXT_SUFFIXES = frozenset({".txt", ".md"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
+# Read when a file is named directly (a feed is known by its content, whatever its name).
+FEED_SUFFIXES = frozenset({".xml", ".rss", ".atom", ".rdf", ".opml"})
 STDIN = "-"
 
 
@@ -245,7 +251,7 @@ def _expand_path(label: str) -> Iterator[Input]:
     else:
         # A file named explicitly is read whatever its name, unless clearly unsupported.
         suffix = path.suffix.lower()
-        if suffix and not _supported(path):
+        if suffix and not _supported(path) and suffix not in FEED_SUFFIXES:
             yield Unusable(label, f"unsupported file type {suffix} (briefer reads {KINDS_READ})")
         else:
             yield FileInput(label, path)

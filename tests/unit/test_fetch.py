@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from helpers.web_server import WebServer, web_server
 
+import briefer
 from briefer.errors import InputError
 from briefer.ingestion import FetchPolicy, stream_sources
 from briefer.ingestion import _fetch as fetch
@@ -45,7 +46,9 @@ def test_fetches_html_and_sends_user_agent(web_server: WebServer) -> None:
     assert page.is_html
     assert page.status == 200
     assert page.url == url
-    assert web_server.requests[0][1]["User-Agent"] == "briefer/0.1"
+    assert web_server.requests[0][1]["User-Agent"] == (
+        f"briefer/{briefer.__version__} (+https://github.com/briefer/briefer)"
+    )
 
 
 def test_follows_redirects_and_reports_final_url(web_server: WebServer) -> None:
