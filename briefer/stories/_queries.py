@@ -9,6 +9,8 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter
+
 from briefer.models import (
     Briefing,
     MergedEvent,
@@ -55,6 +57,9 @@ def _summary(row: tuple[object, ...]) -> StorySummary:
     )
 
 
+_SUMMARIES: TypeAdapter[list[StorySummary]] = TypeAdapter(list[StorySummary])
+
+
 def stories(
     conn: sqlite3.Connection,
     since: dt.date | None,
@@ -77,7 +82,15 @@ def stories(
     if limit is not None:
         sql += " LIMIT ?"
         args.append(str(max(0, limit)))
-    return [_summary(row) for row in conn.execute(sql, args)]
+    # The rows become one JSON array in SQLite and are validated in one call: a year's
+    # thousands of stories list in a fraction of the time row-by-row objects take.
+    found = conn.execute(
+        "SELECT json_group_array(json_object('id', id, 'title', title, 'first_day', first_day,"
+        " 'last_day', last_day, 'days', days, 'outlets', json(outlets_json), 'open_conflicts',"
+        f" open_conflicts, 'last_change', last_change)) FROM ({sql})",
+        args,
+    ).fetchone()
+    return _SUMMARIES.validate_json(found[0])
 
 
 def _resolve(conn: sqlite3.Connection, prefix: str) -> str:

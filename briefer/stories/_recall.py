@@ -77,6 +77,8 @@ __all__ = [
 DAYS_PER_CANDIDATE = 3  # the latest stored days of a candidate story that matching loads
 DAYS_IN_EVENT = 14  # the latest stored days whose evidence the story's event carries
 UNDATED_DAYS = 30  # how far back an undated event looks
+COPY_CANDIDATES = 3  # earlier articles a document is tested against as a copy
+STATE_CANDIDATES = 12  # the latest story days sharing only a state that are looked at
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,7 @@ def _candidates(
     """The stored story days today's events may join, by (story id, day)."""
     today = day.isoformat()
     found: dict[str, set[str]] = defaultdict(set)
+    by_state: dict[str, set[str]] = {}
     query = (
         "SELECT story_id, day FROM story_keys WHERE quad = ? AND key = ? AND hi >= ? AND lo <= ?"
         " AND day < ?"
@@ -136,8 +139,18 @@ def _candidates(
         else:
             lo, hi = day_span(event)
         for key in blocking_keys(event):
-            for story_id, stored_day in conn.execute(query, (event.quad_class, key, lo, hi, today)):
-                found[story_id].add(stored_day)
+            args = (event.quad_class, key, lo, hi, today)
+            if key[0] == "@":
+                # A state ("@FRA") is shared by many stories: only the latest few story days
+                # are candidates through it.
+                sql = query + f" ORDER BY hi DESC LIMIT {STATE_CANDIDATES}"
+                for story_id, stored_day in conn.execute(sql, args):
+                    by_state.setdefault(story_id, set()).add(stored_day)
+            else:
+                for story_id, stored_day in conn.execute(query, args):
+                    found[story_id].add(stored_day)
+    for story_id, days in by_state.items():
+        found[story_id] |= days
     wanted = [
         (story_id, d)
         for story_id, days in found.items()
@@ -373,20 +386,35 @@ def _earlier_holders(
 
 
 def _copies(
-    conn: sqlite3.Connection, documents: Sequence[Document], earlier: Sequence[DayEvent]
+    conn: sqlite3.Connection,
+    today: MergedEvent,
+    documents: Sequence[Document],
+    earlier: Sequence[DayEvent],
 ) -> set[str]:
-    """Today's documents that are copies of an earlier article of the story."""
-    ids = {s for d in earlier for s in d.event.source_ids}
-    rows = conn.execute(
-        f"SELECT source_json, text FROM sources WHERE id IN ({','.join('?' * len(ids))})",
-        sorted(ids),
-    ).fetchall()
-    olds = [Document(source=Source.model_validate_json(j), text=decompress(t)) for j, t in rows]
+    """Today's documents that are copies of an earlier article of the story: a document
+    quoting for this event words an earlier article quoted for it, and holding that article's
+    text (``syndicated_pairs``: most of its 5-word shingles)."""
     out: set[str] = set()
-    today = {d.id for d in documents}
-    for a, b in syndicated_pairs([*documents, *olds]):
-        if (a in today) != (b in today):
-            out.add(a if a in today else b)
+    for doc in documents:
+        said = {
+            " ".join(e.quote.casefold().split()) for e in today.evidence if e.source_id == doc.id
+        }
+        quoted = {
+            e.source_id
+            for d in earlier
+            for e in d.event.evidence
+            if " ".join(e.quote.casefold().split()) in said
+        }
+        if not quoted:
+            continue
+        quoted = set(sorted(quoted)[:COPY_CANDIDATES])
+        rows = conn.execute(
+            f"SELECT source_json, text FROM sources WHERE id IN ({','.join('?' * len(quoted))})",
+            sorted(quoted),
+        ).fetchall()
+        olds = [Document(source=Source.model_validate_json(j), text=decompress(t)) for j, t in rows]
+        if any(doc.id in pair for pair in syndicated_pairs([doc, *olds])):
+            out.add(doc.id)
     return out
 
 
@@ -401,6 +429,7 @@ def recall(
     joined = _match(conn, events, documents, day)
     outlets = {d.id: d.source.outlet for d in documents}
     ties = _ties(merged.stances, events)
+    today_keys = {sid: outlet_key(name) for sid, name in outlets.items() if name}
 
     groups: dict[str, list[MergedEvent]] = {}
     for event in events:
@@ -427,8 +456,11 @@ def recall(
                 today.event, outlets, _earlier_outlets(conn, story_id, day), set()
             )
             if new_outlets:
+                named = {c.source_ids[0] for c in new_outlets} | {
+                    s for c in new_outlets for s in c.source_ids
+                }
                 copies = _copies(
-                    conn, [d for d in documents if d.id in today.event.source_ids], earlier
+                    conn, today.event, [d for d in documents if d.id in named], earlier
                 )
                 new_outlets = outlet_changes(
                     today.event, outlets, _earlier_outlets(conn, story_id, day), copies
@@ -439,8 +471,9 @@ def recall(
                 *stance_changes(tied, _earlier_holders(conn, story_id, day, earlier)),
             ]
             status = "updated" if changes else "continuing"
-        keys = {sid: outlet_key(name) for sid, name in outlets.items() if name}
-        keys |= _stored_outlet_keys(conn, {s for d in earlier for s in d.event.source_ids})
+        keys = today_keys | _stored_outlet_keys(
+            conn, {s for d in earlier for s in d.event.source_ids}
+        )
         event = story_event(today, earlier, keys, changes).model_copy(
             update={
                 "story_id": story_id,

@@ -23,8 +23,10 @@ Version 1 (the first design)::
 
 Version 2 adds ``story_keys``, the index recall looks candidates up in: one row per story
 day and actor key (``briefer.merging.blocking_keys``) with its quad class and days, so a new
-event loads only the stories that share a key and a quad class within its day window. The
-migration fills it from the stored days.
+event loads only the stories that share a key and a quad class within its day window (with
+an index of its rows by story, to replace a story day's), and an index of records by source
+(who took a position in a story's earlier articles). The migration fills ``story_keys`` from
+the stored days.
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ def _v2(conn: sqlite3.Connection) -> None:
     )
     # Primary-key columns first: SQLite 3.40's integrity check misreads a WITHOUT ROWID table
     # whose other columns stand between them.
+    conn.execute("CREATE INDEX story_keys_story ON story_keys (story_id, day)")
+    conn.execute("CREATE INDEX records_source ON records (source_id, kind)")
     rows = conn.execute("SELECT story_id, day, event_json FROM story_days").fetchall()
     for story_id, day, event_json in rows:
         event = MergedEvent.model_validate_json(event_json)

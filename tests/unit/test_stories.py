@@ -115,6 +115,7 @@ def test_a_file_of_version_1_is_migrated_on_open(tmp_path: Path, gdansk: DayStor
         run_day(store, gdansk, gdansk.days[0])
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TABLE story_keys")
+        conn.execute("DROP INDEX records_source")
         conn.execute("PRAGMA user_version = 1")
     with sqlite3.connect(path) as conn:
         assert "story_keys" not in {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
