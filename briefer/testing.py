@@ -6,6 +6,7 @@
   completions API, scriptable per request (rate limits, 5xx, timeouts, refusals …), to test
   code that talks to an OpenAI-compatible endpoint.
 - ``reply_from_schema``: a value valid against a strict JSON Schema.
+- ``BatchScript``: how the fake server's next batches end (Files and Batches APIs).
 
 ``python -m briefer.testing [--port 8089] [--latency S] [--seed N]`` runs the fake server on its
 own until Ctrl-C, for tests of tools that talk to an OpenAI-compatible endpoint.
@@ -14,9 +15,16 @@ own until Ctrl-C, for tests of tools that talk to an OpenAI-compatible endpoint.
 from __future__ import annotations
 
 from briefer.llm.fake import FakeClient, FunctionClient, Reply, reply_from_schema
-from briefer.llm.fake_server import FakeOpenAIServer, FakeReply, ReceivedRequest, ReplyHandler
+from briefer.llm.fake_server import (
+    BatchScript,
+    FakeOpenAIServer,
+    FakeReply,
+    ReceivedRequest,
+    ReplyHandler,
+)
 
 __all__ = [
+    "BatchScript",
     "FakeClient",
     "FakeOpenAIServer",
     "FakeReply",

@@ -158,7 +158,8 @@ class LLMResponse(BaseModel):
     finish_reason: str = "stop"
     usage: TokenUsage = Field(default_factory=TokenUsage)
     model: str | None = Field(default=None, description="The model the server named.")
-    origin: Literal["live", "replay", "cache", "fake"] = "live"
+    # "batch": a batch's reply (the Batch API's, or another engine's), priced as a batch.
+    origin: Literal["live", "batch", "replay", "cache", "fake"] = "live"
 
 
 @runtime_checkable

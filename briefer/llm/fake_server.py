@@ -11,6 +11,16 @@ requests are kept with the ``Authorization`` header scrubbed.
 
     with FakeOpenAIServer() as server:
         client = OpenAIClient(endpoint=Endpoint(base_url=server.base_url))
+
+It also serves the Files and Batches APIs (``POST /v1/files``, ``GET /v1/files/{id}`` and
+``/content``, ``POST /v1/batches``, ``GET /v1/batches/{id}``, ``POST /v1/batches/{id}/cancel``,
+``GET /v1/batches``): each line of a batch is answered as a direct call would be, and
+``script_batches`` says how the next batches end (completed, failed, expired, cancelled, after
+how many polls). With ``state_dir`` the files and batches are kept in that folder, so a new
+server started on it (and on the same port) goes on with them, as after a restart::
+
+    with FakeOpenAIServer(state_dir=tmp / "server", port=port) as server:
+        server.script_batches(BatchScript(outcome="expired", answered=3))
 """
 
 from __future__ import annotations
@@ -18,18 +28,23 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
+import tempfile
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
+from briefer.llm._fake_batches import BatchScript, FakeBatches
 from briefer.llm.fake import reply_from_schema
 
-__all__ = ["FakeOpenAIServer", "FakeReply", "ReceivedRequest", "ReplyHandler"]
+__all__ = ["BatchScript", "FakeOpenAIServer", "FakeReply", "ReceivedRequest", "ReplyHandler"]
 
 # Where OpenAIClient puts the schema in json_object mode (the default reply looks for it).
 _SCHEMA_MARKER = "JSON Schema:\n"
@@ -198,6 +213,7 @@ class ReceivedRequest:
     body: dict[str, Any]
     headers: Mapping[str, str]
     _authorization_sha256: str | None = field(default=None, repr=False)
+    method: str = "POST"
 
     def sent_key(self, key: str) -> bool:
         expected = hashlib.sha256(f"Bearer {key}".encode()).hexdigest()
@@ -237,6 +253,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         owner = self.server.owner
         length = int(self.headers.get("content-length") or 0)
+        route = urlsplit(self.path).path.rstrip("/")
+        if route.endswith("/files"):
+            self._upload(length)
+            return
         raw = self.rfile.read(length)
         try:
             body = json.loads(raw or b"{}")
@@ -244,6 +264,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = {"_unparseable": raw.decode("utf-8", "replace")}
         owner._enter(self.path, body, dict(self.headers.items()))
         try:
+            if route.endswith("/batches") or _BATCH_ACTION.search(route):
+                self._batches("POST", route, body)
+                return
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._send(404, {"error": {"message": f"no route {self.path}", "type": "x"}}, {})
                 return
@@ -267,6 +290,78 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             owner._leave()
 
+    def do_GET(self) -> None:
+        owner = self.server.owner
+        parts = urlsplit(self.path)
+        route = parts.path.rstrip("/")
+        owner._enter(self.path, {}, dict(self.headers.items()), method="GET")
+        try:
+            content = _FILE_CONTENT.search(route)
+            if content:
+                self._send_file(content.group(1))
+                return
+            found = _FILE.search(route)
+            if found:
+                meta = owner.batches.file(found.group(1))
+                if meta is None:
+                    self._send(404, {"error": {"message": "no such file", "type": "x"}}, {})
+                else:
+                    self._send(200, meta, {})
+                return
+            if route.endswith("/batches") or _BATCH.search(route):
+                self._batches("GET", route, {}, parse_qs(parts.query))
+                return
+            self._send(404, {"error": {"message": f"no route {self.path}", "type": "x"}}, {})
+        finally:
+            owner._leave()
+
+    def _batches(
+        self,
+        method: str,
+        route: str,
+        body: dict[str, Any],
+        query: Mapping[str, list[str]] | None = None,
+    ) -> None:
+        book = self.server.owner.batches
+        action = _BATCH_ACTION.search(route)
+        one = _BATCH.search(route)
+        if method == "POST" and action:
+            status, payload = book.cancel(action.group(1))
+        elif method == "POST":
+            status, payload = book.create(body)
+        elif one:
+            status, payload = book.retrieve(one.group(1))
+        else:
+            query = query or {}
+            limit = int((query.get("limit") or ["20"])[0])
+            afters = query.get("after") or []
+            status, payload = 200, book.listing(limit, afters[0] if afters else None)
+        self._send(status, payload, {})
+
+    def _upload(self, length: int) -> None:
+        owner = self.server.owner
+        content_type = self.headers.get("content-type", "")
+        status, payload = owner.batches.upload(self.rfile, length, content_type)
+        owner._enter(self.path, {"_upload": payload}, dict(self.headers.items()))
+        try:
+            self._send(status, payload, {})
+        finally:
+            owner._leave()
+
+    def _send_file(self, file_id: str) -> None:
+        book = self.server.owner.batches
+        if book.file(file_id) is None:
+            self._send(404, {"error": {"message": "no such file", "type": "x"}}, {})
+            return
+        path = book.file_data(file_id)
+        self.send_response(200)
+        self.send_header("content-type", "application/octet-stream")
+        self.send_header("content-length", str(path.stat().st_size))
+        self.end_headers()
+        with path.open("rb") as handle:
+            while chunk := handle.read(1 << 16):
+                self.wfile.write(chunk)
+
     def _send(self, status: int, payload: Mapping[str, Any], headers: Mapping[str, str]) -> None:
         self._send_bytes(status, json.dumps(payload).encode("utf-8"), headers)
 
@@ -278,6 +373,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+_FILE = re.compile(r"/files/([^/]+)$")
+_FILE_CONTENT = re.compile(r"/files/([^/]+)/content$")
+_BATCH = re.compile(r"/batches/([^/]+)$")
+_BATCH_ACTION = re.compile(r"/batches/([^/]+)/cancel$")
 
 
 class _Server(ThreadingHTTPServer):
@@ -296,6 +397,7 @@ class FakeOpenAIServer:
     server, whose replies are cached under the same endpoint. ``latency`` seconds are added to
     every reply, plus ``per_token_latency`` per completion token. ``requests`` holds what was
     received; ``max_in_flight`` the most requests that were being answered at once.
+    ``state_dir`` keeps uploaded files and batches (a temporary folder when None).
     """
 
     __test__ = False
@@ -309,6 +411,7 @@ class FakeOpenAIServer:
         per_token_latency: float = 0.0,
         seed: int = 0,
         port: int = 0,
+        state_dir: Path | str | None = None,
     ) -> None:
         self.handler = handler
         self.port = port
@@ -323,6 +426,14 @@ class FakeOpenAIServer:
         self._closing = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Batches live in a folder so that a server started on it later resumes them.
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
+        if state_dir:
+            folder = Path(state_dir)
+        else:
+            self._scratch = tempfile.TemporaryDirectory(prefix="fake-batches-")
+            folder = Path(self._scratch.name)
+        self.batches = FakeBatches(folder, self.answer, seed=seed)
 
     # --- scripting ---------------------------------------------------------------------------
 
@@ -330,6 +441,32 @@ class FakeOpenAIServer:
         """Answer the next requests with ``replies``, in order, before the handler."""
         with self._lock:
             self._queue.extend(replies)
+
+    def script_batches(self, *scripts: BatchScript) -> None:
+        """End the next batches created as ``scripts`` say, in order (then: completed)."""
+        with self._lock:
+            self.batches.scripts.extend(scripts)
+
+    def hold_batches(self, hold: bool = True) -> None:
+        """Keep every batch in_progress (``hold``) until called with False."""
+        self.batches.hold = hold
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """What the server answers a chat completions ``body`` with: (HTTP status, JSON), as a
+        batch line gets it. A dropped connection or a body that is not JSON becomes a 500."""
+        reply = self._reply_for(body)
+        content = reply.content
+        if content is None and reply.refusal is None:
+            content = self._default_content(body)
+        tokens = reply.completion_tokens
+        if tokens is None:
+            tokens = max(1, len(content or reply.refusal or "") // 4)
+        if reply.drop or reply.raw_body is not None:
+            message = "The server had an error while processing your request."
+            return 500, {"error": {"message": message, "type": "server_error"}}
+        if reply.status != 200 or reply.error is not None:
+            return reply.status, {"error": dict(reply.error or {})}
+        return 200, self._completion(body, reply, content, tokens)
 
     def _reply_for(self, body: dict[str, Any]) -> FakeReply:
         with self._lock:
@@ -376,7 +513,9 @@ class FakeOpenAIServer:
 
     # --- bookkeeping -------------------------------------------------------------------------
 
-    def _enter(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> None:
+    def _enter(
+        self, path: str, body: dict[str, Any], headers: dict[str, str], method: str = "POST"
+    ) -> None:
         scrubbed: dict[str, str] = {}
         digest = None
         for name, value in headers.items():
@@ -387,7 +526,7 @@ class FakeOpenAIServer:
                 value = "***"
             scrubbed[name.lower()] = value
         with self._lock:
-            self.requests.append(ReceivedRequest(path, body, scrubbed, digest))
+            self.requests.append(ReceivedRequest(path, body, scrubbed, digest, method))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
 

@@ -80,6 +80,7 @@ __all__ = [
     "OpenAIClient",
     "build_params",
     "forget_json_modes",
+    "map_sdk_error",
     "parse_completion",
 ]
 
@@ -351,6 +352,12 @@ def _map_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
     raise TypeError(f"not an SDK error: {type(exc).__name__}") from exc
 
 
+def map_sdk_error(exc: BaseException, endpoint: Endpoint) -> BrieferError:
+    """An SDK error as the briefer error it means (for other calls to the endpoint than chat
+    completions: files, batches)."""
+    return _map_error(exc, endpoint)
+
+
 _RETRYABLE = (RateLimitError, LLMTimeoutError, ServerError)
 
 
@@ -399,6 +406,21 @@ class OpenAIClient:
         self._http_client = http_client
         self._sdk: openai.AsyncOpenAI | None = None
         self._sdk_loop: asyncio.AbstractEventLoop | None = None
+
+    def sdk(self) -> openai.AsyncOpenAI:
+        """The SDK client this client calls through (for the endpoint's other APIs: files,
+        batches); AuthError before any connection if no key."""
+        return self._client()
+
+    def params(self, request: LLMRequest) -> dict[str, Any]:
+        """The body this client sends for ``request`` now: its model, the response format the
+        endpoint takes, the token limit under the name the endpoint reads."""
+        request = self.bind(request)
+        # OpenAI's API names the limit max_completion_tokens; the servers briefer is used with
+        # (Ollama among them, which ignores the newer name) read max_tokens.
+        default_api = self.endpoint.key_name is None
+        token_param = "max_completion_tokens" if default_api else "max_tokens"
+        return build_params(request, json_mode=self.json_mode, token_limit_param=token_param)
 
     def _client(self) -> openai.AsyncOpenAI:
         """The SDK client for the running loop; AuthError before any connection if no key."""
@@ -477,13 +499,9 @@ class OpenAIClient:
         client = self._client()
         request = self.bind(request)
         attempt = 0
-        # OpenAI's API names the limit max_completion_tokens; the servers briefer is used with
-        # (Ollama among them, which ignores the newer name) read max_tokens.
-        default_api = self.endpoint.key_name is None
-        token_param = "max_completion_tokens" if default_api else "max_tokens"
         while True:
             mode = self.json_mode
-            params = build_params(request, json_mode=mode, token_limit_param=token_param)
+            params = self.params(request)
             try:
                 completion = await client.chat.completions.create(**params)
                 if not isinstance(completion, ChatCompletion):

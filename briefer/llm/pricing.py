@@ -1,5 +1,8 @@
 """The one price table, in USD per million tokens, and the one estimate of what a call costs.
 
+Each price has a batch price beside it (the OpenAI Batch API's, and what ``briefer estimate
+--batch`` shows): half of the direct one unless the table gives it.
+
 Prices are approximate: prices change. The CLI overrides them with the config file's ``prices``
 or ``BRIEFER_PRICES`` (read in ``briefer.settings``); the library takes them as
 ``BriefOptions(prices=...)``.
@@ -18,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from briefer.errors import ConfigError
 from briefer.llm.tokens import count_tokens, encoding_for_model
@@ -27,11 +30,13 @@ if TYPE_CHECKING:  # briefer.llm imports this module
     from briefer.llm.base import LLMRequest
 
 __all__ = [
+    "BATCH_DISCOUNT",
     "COMPLETION_BASE",
     "COMPLETION_PER_INPUT_TOKEN",
     "COMPOSE_COMPLETION",
     "DEFAULT_PRICES",
     "Price",
+    "PriceTier",
     "estimate_cost",
     "estimate_request_cost",
     "estimate_request_tokens",
@@ -40,11 +45,35 @@ __all__ = [
 ]
 
 
+PriceTier = Literal["direct", "batch"]
+
+# What the OpenAI Batch API charges of the direct price, for a price that gives no batch price.
+BATCH_DISCOUNT = 0.5
+
+
 @dataclass(frozen=True)
 class Price:
     input: float
     output: float
     cached_input: float
+    # The Batch API's prices; None: the direct price times BATCH_DISCOUNT.
+    batch_input: float | None = None
+    batch_output: float | None = None
+    batch_cached_input: float | None = None
+
+    def at(self, tier: PriceTier) -> Price:
+        """The prices of a call sent directly, or in a batch."""
+        if tier == "direct":
+            return self
+
+        def batch(given: float | None, direct: float) -> float:
+            return given if given is not None else direct * BATCH_DISCOUNT
+
+        return Price(
+            input=batch(self.batch_input, self.input),
+            output=batch(self.batch_output, self.output),
+            cached_input=batch(self.batch_cached_input, self.cached_input),
+        )
 
 
 DEFAULT_PRICES: dict[str, Price] = {
@@ -96,8 +125,9 @@ def estimate_cost(
     completion_tokens: int,
     cached_tokens: int = 0,
     overrides: Mapping[str, Price] | None = None,
+    tier: PriceTier = "direct",
 ) -> float:
-    price = price_for(model, overrides) or UNKNOWN
+    price = (price_for(model, overrides) or UNKNOWN).at(tier)
     fresh = max(prompt_tokens - cached_tokens, 0)
     return (
         fresh * price.input + cached_tokens * price.cached_input + completion_tokens * price.output
@@ -120,8 +150,11 @@ def estimate_request_tokens(request: LLMRequest) -> tuple[int, int]:
 
 
 def estimate_request_cost(
-    request: LLMRequest, overrides: Mapping[str, Price] | None = None
+    request: LLMRequest,
+    overrides: Mapping[str, Price] | None = None,
+    tier: PriceTier = "direct",
 ) -> float:
-    """What ``request`` is expected to cost in USD (``estimate_request_tokens`` at its price)."""
+    """What ``request`` is expected to cost in USD (``estimate_request_tokens`` at its price,
+    sent directly or in a batch)."""
     prompt, completion = estimate_request_tokens(request)
-    return estimate_cost(request.model, prompt, completion, overrides=overrides)
+    return estimate_cost(request.model, prompt, completion, overrides=overrides, tier=tier)

@@ -19,6 +19,10 @@ spend so far, plus the estimates of the calls in flight, plus its own estimate w
 ``max_cost``; when a reply comes, its estimate is replaced by what it cost. A call the client
 answers from a cache or recordings (``client.is_free(request)``) costs nothing and is never
 refused.
+
+Batches: a call queued for a batch (``ReplyPendingError``) keeps its estimate booked, at the
+batch price, so that the calls a run queues are held to the budget as the calls it sends are;
+a reply that came from a batch is counted at the batch price.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import json
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import jsonschema
 from pydantic import BaseModel, ValidationError
@@ -40,6 +44,7 @@ from briefer.errors import (
     RefusalError,
     TruncatedError,
 )
+from briefer.llm._pending import ReplyPendingError
 from briefer.llm.base import LLMClient, LLMRequest, LLMResponse, Message, bind_request
 from briefer.llm.pricing import Price, estimate_cost, estimate_request_cost, require_price
 from briefer.llm.usage import StageUsage, Usage
@@ -197,6 +202,7 @@ class UsageMeter:
                 u.completion_tokens,
                 u.cached_tokens,
                 overrides=self.prices,
+                tier="batch" if response.origin == "batch" else "direct",
             )
 
     @property
@@ -261,11 +267,24 @@ class LLMRunner:
         is_free = getattr(self.client, "is_free", None)
         return bool(is_free(request)) if callable(is_free) else False
 
+    def _price_tier(self, request: LLMRequest) -> Literal["direct", "batch"]:
+        """How the client sends ``request``: directly, or in a batch (a batch client, wherever
+        it is in the stack, says)."""
+        client: object = self.client
+        for _ in range(32):
+            tier = getattr(client, "price_tier", None)
+            if callable(tier):
+                return "batch" if tier(request) == "batch" else "direct"
+            client = getattr(client, "inner", None)
+            if client is None:
+                break
+        return "direct"
+
     def _reserve(self, request: LLMRequest) -> float:
         """Book the estimate of ``request`` against the budget, or refuse to start it."""
         if self.max_cost is None or self._is_free(request):
             return 0.0
-        estimate = estimate_request_cost(request, self.prices)
+        estimate = estimate_request_cost(request, self.prices, self._price_tier(request))
         spent = self.usage.cost_usd
         if spent + self._reserved + estimate > self.max_cost:
             ctx = request.context
@@ -289,9 +308,12 @@ class LLMRunner:
                 observer.call_started(request)
             retries = _Retries(request, observer)
             token = _retries_in_call.set(retries)
+            queued = False
             try:
                 response = await self.client.complete(request)
             except BaseException as exc:
+                # A call queued for a batch will be paid for: its estimate stays booked.
+                queued = isinstance(exc, ReplyPendingError)
                 # A call that failed after retries still made them: count them.
                 self.usage.add_failure(request.context.stage, retries.count)
                 if observer is not None:
@@ -299,7 +321,8 @@ class LLMRunner:
                 raise
             finally:
                 _retries_in_call.reset(token)
-                self._reserved -= estimate
+                if not queued:
+                    self._reserved -= estimate
             if observer is not None:
                 observer.call_finished(request, None)
             return response, retries.count
