@@ -151,6 +151,24 @@ AllowPrivateOpt = Annotated[
         "--allow-private", metavar="", help="Allow URLs on loopback or private addresses."
     ),
 ]
+WindowOpt = Annotated[
+    str,
+    typer.Option(
+        "--window",
+        metavar="SPAN",
+        help="Feed entries published within this span before the end of --date (else now): "
+        "24h, 36h, 2d; 'all' reads every entry.",
+    ),
+]
+AllowSummariesOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-summaries",
+        metavar="",
+        help="Brief a feed entry whose page is a snippet or a paywall or consent wall from the "
+        "feed's summary, marked so, instead of leaving it out.",
+    ),
+]
 MaxBytesOpt = Annotated[
     int,
     typer.Option(
@@ -418,12 +436,40 @@ def _settings(
     )[0]
 
 
+def window_span(text: str) -> dt.timedelta | None:
+    """``--window``: "24h", "2d", "90m" or "all" (None: every entry)."""
+    value = text.strip().lower()
+    if value in ("all", "none", "0"):
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    number, unit = value[:-1], value[-1:]
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if unit not in units or amount <= 0:
+        raise ConfigError(f"--window {text!r}: give a span such as 24h, 36h or 2d, or 'all'")
+    return dt.timedelta(**{units[unit]: amount})
+
+
 def _options(
-    settings: Settings, allow_private: bool, max_bytes: int, **extra: object
+    settings: Settings,
+    allow_private: bool,
+    max_bytes: int,
+    *,
+    window: str = "24h",
+    allow_summaries: bool = False,
+    **extra: object,
 ) -> BriefOptions:
-    from briefer.ingestion import FetchPolicy
+    from briefer.ingestion import FeedPolicy, FetchPolicy
     from briefer.pipeline import BriefOptions
 
+    day = extra.get("date")
+    # The window ends with the briefing's day when one is given, else now.
+    until = (
+        dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC) if isinstance(day, dt.date) else None
+    )
+    feeds = FeedPolicy(window=window_span(window), until=until, allow_summaries=allow_summaries)
     return BriefOptions(
         model=settings.model,
         concurrency=settings.concurrency,
@@ -435,6 +481,8 @@ def _options(
             max_bytes=max_bytes,
             connect_timeout=min(5.0, settings.fetch_timeout),
             read_timeout=settings.fetch_timeout,
+            feeds=feeds,
+            http_cache_dir=settings.http_cache_dir(),
         ),
         **extra,  # type: ignore[arg-type]
     )
@@ -598,7 +646,14 @@ class _ModelRun:
         return self._client
 
     def start(
-        self, allow_private: bool, max_bytes: int, *, with_store: bool = False, **extra: object
+        self,
+        allow_private: bool,
+        max_bytes: int,
+        *,
+        with_store: bool = False,
+        window: str = "24h",
+        allow_summaries: bool = False,
+        **extra: object,
     ) -> BriefOptions:
         """Settings, the client they describe and the run's options; with ``with_store``, the
         story store opened (before any call: a store that cannot be used fails the run first)."""
@@ -608,7 +663,14 @@ class _ModelRun:
         if with_store:
             self.store = _open_store(settings)
             extra["store"] = self.store
-        return _options(settings, allow_private, max_bytes, **extra)
+        return _options(
+            settings,
+            allow_private,
+            max_bytes,
+            window=window,
+            allow_summaries=allow_summaries,
+            **extra,
+        )
 
     def call(self, work: Callable[[StderrProgress], R], *, quiet: bool, verbose: bool) -> R:
         """``work`` with progress on stderr (and briefer's log, with ``--verbose``). A run in
@@ -743,6 +805,8 @@ def brief(
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     allow_private: AllowPrivateOpt = False,
+    window: WindowOpt = "24h",
+    allow_summaries: AllowSummariesOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -780,6 +844,8 @@ def brief(
             allow_private,
             max_bytes,
             with_store=True,
+            window=window,
+            allow_summaries=allow_summaries,
             date=date.date() if date else None,
             title=title,
             compose=compose if reviewing else not no_compose,
@@ -889,6 +955,8 @@ def extract(
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
     allow_private: AllowPrivateOpt = False,
+    window: WindowOpt = "24h",
+    allow_summaries: AllowSummariesOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
@@ -899,7 +967,12 @@ def extract(
     )
     with run.failing_cleanly():
         options = run.start(
-            allow_private, max_bytes, keep_ungrounded=keep_ungrounded, compose=False
+            allow_private,
+            max_bytes,
+            keep_ungrounded=keep_ungrounded,
+            window=window,
+            allow_summaries=allow_summaries,
+            compose=False,
         )
         outcome = run.call(
             lambda progress: briefer.extract(
@@ -1056,6 +1129,8 @@ def estimate(
         bool, typer.Option("--json", metavar="", help="Print one JSON object.")
     ] = False,
     allow_private: AllowPrivateOpt = False,
+    window: WindowOpt = "24h",
+    allow_summaries: AllowSummariesOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
 ) -> None:
     """Count the tokens, chunks and calls a briefing of SOURCE... takes and what it would cost,
@@ -1063,7 +1138,13 @@ def estimate(
     from briefer.estimate import estimate as run_estimate
 
     try:
-        options = _options(_settings(model), allow_private, max_bytes)
+        options = _options(
+            _settings(model),
+            allow_private,
+            max_bytes,
+            window=window,
+            allow_summaries=allow_summaries,
+        )
         result = run_estimate(sources, options=options, stdin=sys.stdin)
     except BrieferError as exc:
         raise _fail(exc) from None
@@ -1195,6 +1276,94 @@ def show_settings(
         for name, row in rows.items()
     ]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command()
+def daily(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            metavar="FILE",
+            help="The config file whose [daily] table names the day's sources, the output "
+            "folder and the mail. [default: $BRIEFER_CONFIG, else <user config dir>/briefer/"
+            "config.toml]",
+        ),
+    ] = None,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--date",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="The day to brief. [default: today]",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", metavar="", help="Run a day done already again: rewrite it, mail it again."
+        ),
+    ] = False,
+    no_mail: Annotated[
+        bool,
+        typer.Option("--no-mail", metavar="", help="Send no mail, whatever [daily.mail] says."),
+    ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Run the day for a schedule (cron, a systemd timer): brief the [daily] sources into
+    OUT/<day>.{md,html,json}, update OUT/index.html and OUT/briefings.atom, mail it. A day done
+    already changes nothing unless --force. Exit 0 done, 1 nothing usable (nothing written),
+    2 configuration or another run of the day under way, 3 partial (an input left out, the mail
+    not sent)."""
+    from briefer.daily import run_day
+    from briefer.settings import load_settings, resolve_daily_settings
+
+    started = time.perf_counter()
+    try:
+        daily_settings = resolve_daily_settings(
+            config_file=config, mail=False if no_mail else None
+        )[0]
+        settings = load_settings(config_file=config)
+        with (
+            _logging_to_stderr(verbose),
+            StderrProgress(enabled=not quiet, verbose=verbose) as progress,
+        ):
+            report = run_day(
+                daily_settings,
+                settings,
+                day=date.date() if date else None,
+                force=force,
+                progress=progress,
+            )
+    except BrieferError as exc:
+        _report_excluded(getattr(exc, "excluded", []))
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: run `briefer daily` again to finish the day", markup=False)
+        raise typer.Exit(130) from None
+    _report_excluded(report.excluded)
+    for note in report.briefing.notes if report.briefed else []:
+        err.print(f"note: {note}", markup=False)
+    for problem in report.problems:
+        err.print(f"[yellow]warning:[/] {escape(problem)}", markup=True)
+    if not quiet:
+        if report.briefed:
+            err.print(_summary(report.briefing, time.perf_counter() - started))
+        else:
+            err.print(
+                f"{report.day} is done already in {report.out}: no model call; --force runs "
+                "it again",
+                markup=False,
+            )
+        if report.written:
+            names = ", ".join(path.name for path in report.written)
+            err.print(f"wrote {names} in {report.out}", markup=False)
+        if report.mailed_to:
+            err.print(f"mailed to {', '.join(report.mailed_to)}", markup=False)
+    raise typer.Exit(report.exit_code)
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from briefer.rendering._render import (
     render_html,
     render_json,
     render_markdown,
+    render_page,
 )
 from briefer.rendering._story import render_story
 
@@ -20,5 +21,6 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "render_page",
     "render_story",
 ]
