@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -228,3 +229,19 @@ def test_no_store_gives_a_briefing_with_no_statuses(run: Run) -> None:
     assert all(e["status"] is None and e["story_id"] is None for e in briefing["events"])
     assert not any(i["section"] == "since" for i in briefing["items"])
     assert not (run.home / "data" / "briefer" / "stories.db").exists()
+
+
+def test_the_readme_shows_what_the_days_write(run: Run) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Every day", 1)[1].split("\n## Using the library", 1)[0]
+    shown = re.findall(r"```markdown\n(.*?)```", section, re.DOTALL)
+    assert len(shown) == 2, "the README shows day 2's and day 3's sections"
+    (run.home / "day2.json").write_text(json.dumps(run.day2), encoding="utf-8")
+    day2_md = run.briefer("render", str(run.home / "day2.json"), "-f", "markdown").stdout
+    assert shown[0].strip() in day2_md
+    assert shown[1].strip() in run.day3_md
+    table = re.findall(r"```\n(id .*?)```", section, re.DOTALL)
+    listed = run.briefer("stories").stdout
+    assert table and [line.rstrip() for line in table[0].splitlines()] == [
+        line.rstrip() for line in listed.splitlines()
+    ]
