@@ -17,6 +17,7 @@ file either: ``password_env`` names the variable that holds it.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import json
 import os
@@ -316,6 +317,25 @@ class MailSettings(BaseModel):
         return self.port if self.port is not None else _SMTP_PORTS[self.security]
 
 
+_SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def _span(value: object) -> dt.timedelta | None:
+    """A window as written: "24h", "36h", "2d", "90m", or "all" (None: every entry)."""
+    if value is None or isinstance(value, dt.timedelta):
+        return value
+    text = str(value).strip().lower()
+    if text in ("all", "none"):
+        return None
+    try:
+        amount = float(text[:-1])
+    except ValueError:
+        amount = -1.0
+    if text[-1:] not in _SPAN_UNITS or amount <= 0 or isinstance(value, bool | int | float):
+        raise ValueError(f"{value!r} is no span: give one such as 24h, 36h or 2d, or 'all'")
+    return dt.timedelta(**{_SPAN_UNITS[text[-1:]]: amount})
+
+
 def _default_daily_out() -> Path:
     return Path(platformdirs.user_data_dir("briefer")) / "daily"
 
@@ -332,12 +352,21 @@ class DailySettings(BaseModel):
     # The JSON is written whatever these say: the index and the feed are made from it.
     formats: list[DailyFormat] = Field(default_factory=lambda: list(_DAILY_FORMATS))
     title: str = Field(default="Daily briefing", min_length=1)  # each day: "<title>, 5 March 2026"
-    window: int = Field(default=30, ge=1)  # days of briefings the Atom feed carries
+    # Feed entries published within this span before the day's end (before now, for today) are
+    # read; None ("all"): every entry. As `briefer brief --window`.
+    window: dt.timedelta | None = dt.timedelta(hours=24)
+    allow_summaries: bool = False  # brief a snippet-only or paywalled entry from its summary
+    feed_days: int = Field(default=30, ge=1)  # days of briefings the Atom feed carries
     site_url: str | None = None  # the address OUT is served at, for absolute links in the feed
     compose: bool = True
     allow_private: bool = False  # sources on loopback or private addresses
     max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)
     mail: MailSettings | None = None
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, value: object) -> dt.timedelta | None:
+        return _span(value)
 
     @field_validator("sources")
     @classmethod
@@ -369,6 +398,7 @@ DAILY_ENV_VARIABLES: dict[str, str] = {
     "BRIEFER_DAILY_FORMATS": "formats",
     "BRIEFER_DAILY_TITLE": "title",
     "BRIEFER_DAILY_WINDOW": "window",
+    "BRIEFER_DAILY_FEED_DAYS": "feed_days",
     "BRIEFER_DAILY_SITE_URL": "site_url",
     "BRIEFER_SMTP_HOST": "mail.host",
     "BRIEFER_SMTP_PORT": "mail.port",

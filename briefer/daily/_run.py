@@ -31,7 +31,7 @@ from briefer.daily._atom import feed_base, render_atom
 from briefer.daily._lock import day_lock
 from briefer.daily._mail import MailError, build_message, mail_password, send_message
 from briefer.errors import BrieferError, ConfigError, OutputError, StoreError
-from briefer.ingestion import FetchPolicy
+from briefer.ingestion import FeedPolicy, FetchPolicy
 from briefer.llm import LLMClient
 from briefer.models import Briefing, Excluded
 from briefer.pipeline import BriefOptions, Progress, brief, nothing_usable
@@ -97,6 +97,14 @@ def _title(daily: DailySettings, day: dt.date) -> str:
     return f"{daily.title}, {written_date(day)}"
 
 
+def _window_end(day: dt.date) -> dt.datetime | None:
+    """Where the feeds' window ends: now for today (a morning run takes the night's news), the
+    end of the day, local time, for an earlier day."""
+    if day >= dt.date.today():
+        return None
+    return dt.datetime.combine(day, dt.time.max).astimezone()
+
+
 def _options(
     settings: Settings, daily: DailySettings, day: dt.date, store: Store | None
 ) -> BriefOptions:
@@ -114,6 +122,10 @@ def _options(
             max_bytes=daily.max_bytes,
             connect_timeout=min(5.0, settings.fetch_timeout),
             read_timeout=settings.fetch_timeout,
+            feeds=FeedPolicy(
+                window=daily.window, until=_window_end(day), allow_summaries=daily.allow_summaries
+            ),
+            http_cache_dir=settings.http_cache_dir(),
         ),
         store=store,
     )
@@ -188,7 +200,7 @@ def update_archive(out: Path, daily: DailySettings) -> list[Path]:
     if write_if_changed(out / INDEX_NAME, render_index(days, daily.title)):
         written.append(out / INDEX_NAME)
     atom = render_atom(
-        days, title=daily.title, base=feed_base(out, daily.site_url), window=daily.window
+        days, title=daily.title, base=feed_base(out, daily.site_url), window=daily.feed_days
     )
     if atom is not None and write_if_changed(out / ATOM_NAME, atom):
         written.append(out / ATOM_NAME)

@@ -52,7 +52,13 @@ _DAY_MONTH = re.compile(
 _LABELLED = re.compile(
     r"^(?:Published|Updated|Date|Posted)\b(?: on)?[ \t]*:?[ \t]*(?P<value>\S.*)$", re.I
 )
-_DATE_WORDS = re.compile(r"\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b")
+_DATE_WORDS = re.compile(
+    r"\b[A-Z][a-z]{2,8}\.?\s+\d{1,2},\s*\d{4}\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+[A-Z][a-z]{2,8}\.?,?\s+\d{4}\b"
+)
+# A byline: "By Carmen Rojas | Lima Ledger | 6 March 2024", its parts apart.
+_BYLINE = re.compile(r"^[ \t]*By[ \t]+\S", re.I)
+_BYLINE_PARTS = re.compile(r"[ \t]*[|·•—–][ \t]*|[ \t]+--?[ \t]+")
 _OTHER_WORDS_BESIDE_DATE = 3
 # Years a publication date can have: a four-digit number outside them is a time ("at 2130 GMT").
 _YEARS = range(1900, 2100)
@@ -171,8 +177,15 @@ def _settle(found: dt.date | _Yearless, lines: Sequence[str]) -> tuple[dt.date |
 
 
 def _full_date_in(text: str) -> dt.date | None:
-    """The first "January 20, 2022" or ISO date in ``text``."""
+    """The first "January 20, 2022", "20 January 2022" or ISO date in ``text``."""
     candidates: list[tuple[int, dt.date]] = []
+    day_first = _DAY_MONTH_YEAR.search(text)
+    if day_first:
+        found = _make_date(
+            int(day_first["year"]), _month_number(day_first["month"]), int(day_first["day"])
+        )
+        if found:
+            candidates.append((day_first.start(), found))
     long_date = _LONG_DATE.search(text)
     if long_date:
         found = _make_date(
@@ -210,6 +223,14 @@ def date_from_text(text: str, header: str | None = None) -> tuple[dt.date | None
                 return None, None
             words = " ".join(line[dateline.start("month") : dateline.end("day")].split())
             return _settle(_Yearless(month, day, words), top)
+    for line in top:
+        if len(line) > LINE_CHARS or not _BYLINE.match(line):
+            continue
+        # A byline's part that is a date dates the article: "By Ana Ruiz | 6 March 2024".
+        for part in _BYLINE_PARTS.split(line)[1:]:
+            date = _full_date_in(part)
+            if date and len(_DATE_WORDS.sub(" ", part).split()) <= 1:
+                return date, None
     for line in top:
         if len(line) > LINE_CHARS:
             continue

@@ -58,7 +58,7 @@ _APPEARED = re.compile(
     re.I,
 )
 # Between the parts of a byline: "|", a dash, or a spaced hyphen (never the one in "Jean-Paul").
-_DASH_OR_PIPE = re.compile(r"[ \t]*[|—–][ \t]*|[ \t]+--?[ \t]+")
+_DASH_OR_PIPE = re.compile(r"[ \t]*[|·•—–][ \t]*|[ \t]+--?[ \t]+")
 _INITIALISM = re.compile(r"^(?:[A-Z]\.){2,}$")
 _DOMAIN = re.compile(r"^[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,3}\.[a-z]{2,24}$")
 _COPYRIGHT_YEARS = re.compile(r"^\d{4}(?:[-–]\d{2,4})?[,.]?$")

@@ -63,12 +63,13 @@ class Day:
     def write_config(self, sources: list[str], *, mail_port: int | None = None) -> None:
         port = self.mailbox.port if mail_port is None else mail_port
         listed = ", ".join(f'"{s}"' for s in sources)
+        store = self.config.parent / "stories.db"  # in full: the top-level paths are not resolved
         self.config.write_text(
             textwrap.dedent(
                 f"""
                 base_url = "{self.model.base_url}"
                 cache = false
-                store = "stories.db"
+                store = "{store}"
                 [daily]
                 sources = [{listed}]
                 out = "out"
@@ -265,3 +266,27 @@ def test_a_bad_setting_is_one_line_and_exit_2(day: Day) -> None:
         f"error: daily.formats from {day.config}: Input should be 'markdown', 'html' or "
         "'json' (got ['pdf'])"
     ]
+
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour Gazette</title><link>{base}/</link>
+<description>News of the harbour</description>
+<item><title>Pier funding agreed</title><link>{base}/pier.html</link>
+<pubDate>Thu, 05 Mar 2026 09:00:00 +0000</pubDate></item>
+<item><title>Old ferry timetable</title><link>{base}/old.html</link>
+<pubDate>Fri, 20 Feb 2026 09:00:00 +0000</pubDate></item>
+</channel></rss>"""
+
+
+def test_a_feed_gives_the_entries_of_the_window_ending_with_the_day(day: Day) -> None:
+    base = day.pages.base_url
+    feed = day.pages.route(
+        "/feed.xml", body=FEED.format(base=base), content_type="application/rss+xml"
+    )
+    day.pages.route("/old.html", body=PAGE.replace("Pier funding", "Old ferry timetable"))
+    day.write_config([feed])
+    day.run_ok("--date", DAY)  # an earlier day: its window ends with 5 March, 24 h long
+    briefed = (day.out / f"{DAY}.json").read_text(encoding="utf-8")
+    assert f"{base}/pier.html" in briefed
+    assert f"{base}/old.html" not in briefed
+    assert "/old.html" not in [path for path, _ in day.pages.requests]  # not even fetched

@@ -96,7 +96,9 @@ def test_the_environment_over_the_file_and_no_mail_over_both(
     ("table", "env", "expected"),
     [
         ('formats = ["pdf"]', {}, "daily.formats from {config}: Input should be"),
-        ("window = 0", {}, "daily.window from {config}: Input should be greater than"),
+        ("window = 24", {}, "daily.window from {config}: 24 is no span: give one such as"),
+        ('window = "a week"', {}, "daily.window from {config}: 'a week' is no span"),
+        ("feed_days = 0", {}, "daily.feed_days from {config}: Input should be greater than"),
         ('sources = ["-"]', {}, "daily.sources from {config}: '-' (stdin)"),
         ("colour = 1", {}, "daily.colour from {config}: Extra inputs are not permitted"),
         ("", {"BRIEFER_SMTP_PORT": "smtp"}, "daily.mail.port from BRIEFER_SMTP_PORT"),
@@ -120,6 +122,20 @@ def test_a_bad_value_is_one_line_naming_the_setting_and_where_it_came_from(
     message = str(caught.value)
     assert "\n" not in message
     assert message.startswith(expected.format(config=config)), message
+
+
+@pytest.mark.parametrize(
+    ("written", "span"),
+    [('"36h"', dt.timedelta(hours=36)), ('"2d"', dt.timedelta(days=2)), ('"all"', None)],
+)
+def test_the_window_of_feed_entries_is_written_as_brief_takes_it(
+    tmp_path: Path, written: str, span: dt.timedelta | None
+) -> None:
+    config = _config(tmp_path, f"[daily]\nwindow = {written}\n")
+    assert resolve_daily_settings(config_file=config)[0].window == span
+    assert resolve_daily_settings(config_file=_config(tmp_path, ""))[0].window == dt.timedelta(
+        hours=24
+    )
 
 
 def test_a_password_in_the_file_is_refused_and_a_missing_config_named(tmp_path: Path) -> None:
@@ -287,6 +303,7 @@ def test_the_config_example_of_the_docs_reads(tmp_path: Path, repo_root: Path) -
     config = _config(tmp_path, example)
     daily, _ = resolve_daily_settings(config_file=config)
     assert daily.sources[0] == str(config.parent / "feeds.opml")
-    assert daily.site_url == "https://example.org/briefings/" and daily.window == 30
+    assert daily.site_url == "https://example.org/briefings/" and daily.feed_days == 30
+    assert daily.window == dt.timedelta(hours=24)
     assert daily.mail is not None and daily.mail.to == ["ana@example.org", "ben@example.org"]
-    assert load_settings(config_file=config).store == Path("stories.db")
+    assert load_settings(config_file=config).store == Path("~/.local/share/briefer/news.db")

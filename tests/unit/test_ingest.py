@@ -174,6 +174,30 @@ def test_utf16_with_bom_is_read(tmp_path: Path) -> None:
             None,
             None,
         ),
+        # A byline that carries the date, day before month as most of the world writes it.
+        (
+            "Race against time at the mine\n\nBy Carmen Rojas | Lima Ledger | 6 March 2024\n\n"
+            "Rescue teams took turns in a narrow tunnel on Wednesday.\n",
+            dt.date(2024, 3, 6),
+            "Lima Ledger",
+        ),
+        (
+            "Ferry routes approved\n\nBy Ana Ruiz · Coastline News · March 6, 2024\n\n"
+            "The council approved the routes on Wednesday.\n",
+            dt.date(2024, 3, 6),
+            "Coastline News",
+        ),
+        (
+            "Ferry routes approved\n\n6 March 2024\n\nThe council approved the routes.\n",
+            dt.date(2024, 3, 6),
+            None,
+        ),
+        (
+            "Ferry routes approved\n\nThe council approved on 6 March 2024 the routes it had "
+            "debated for a year, its chair said.\n",
+            None,  # a date inside a sentence is not the publication date
+            None,
+        ),
     ],
 )
 def test_dates_and_outlets_from_plain_text(
