@@ -2,7 +2,9 @@
 
 stdout carries only the result (briefing, records, schema, estimate, settings); progress,
 warnings and the summary go to stderr. Exit codes: 0 ok, 1 error (nothing usable), 2 usage or
-configuration, 3 partial result (inputs excluded, a call failed), 130 interrupted.
+configuration, 3 partial result (inputs excluded, a call failed), 75 pending (``--batch
+--no-wait``: the batches are still running and nothing was written; run the same command
+again later), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -221,6 +223,31 @@ NoStoreOpt = Annotated[
         help="Use no story store: the run neither reads earlier days nor is kept.",
     ),
 ]
+BatchOpt = Annotated[
+    bool,
+    typer.Option(
+        "--batch",
+        metavar="",
+        help="Send the calls as OpenAI Batch API batches (half the price, replies within 24 h); "
+        "run the same command again to go on from where it stopped. See docs/batch.md.",
+    ),
+]
+NoWaitOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-wait",
+        metavar="",
+        help="With --batch: submit, print the batches and exit 75 instead of waiting.",
+    ),
+]
+BatchRepairOpt = Annotated[
+    Literal["batch", "direct"] | None,
+    typer.Option(
+        "--batch-repair",
+        metavar="batch|direct",
+        help="With --batch: send repairs in another batch, or directly. [default: batch]",
+    ),
+]
 KeepUngroundedOpt = Annotated[
     bool,
     typer.Option(
@@ -260,6 +287,11 @@ def _main(
 
 
 def _fail(exc: BrieferError) -> typer.Exit:
+    if getattr(exc, "pending", False):  # batches still running: not an error
+        for batch in getattr(exc, "batches", []):
+            err.print(f"batch {batch.line()}", markup=False)
+        err.print(f"[yellow]pending:[/] {escape(str(exc))}", markup=True, highlight=False)
+        return typer.Exit(exc.exit_code)
     err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
     return typer.Exit(exc.exit_code)
 
@@ -382,6 +414,11 @@ class StderrProgress:
             self.say(f"{_what(request)}: {outcome}")
         self._redraw()
 
+    def batch_status(self, text: str) -> None:
+        """What the run's batches are doing (``--batch``), said as it changes."""
+        self.say(text)
+        self._redraw(text)
+
 
 @contextlib.contextmanager
 def _logging_to_stderr(verbose: bool) -> Iterator[None]:
@@ -415,10 +452,15 @@ def _settings(
     max_cost: float | None = None,
     store: Path | None = None,
     no_store: bool = False,
+    batch: bool = False,
+    no_wait: bool = False,
+    batch_repair: str | None = None,
 ) -> Settings:
     """Settings from defaults, config file and environment, with the flags given on top."""
     if replay is not None and record is not None:
         raise ConfigError("--replay and --record cannot be used together")
+    if (no_wait or batch_repair is not None) and not batch:
+        raise ConfigError("--no-wait and --batch-repair go with --batch")
     if replay is not None and not replay.is_dir():
         raise ConfigError(f"--replay {replay}: no such directory of recordings")
     return resolve_settings(
@@ -433,6 +475,9 @@ def _settings(
         max_cost=max_cost,
         store=store,
         no_store=True if no_store else None,
+        batch=True if batch else None,
+        batch_wait=False if no_wait else None,
+        batch_repair=batch_repair,
     )[0]
 
 
@@ -622,7 +667,13 @@ class _ModelRun:
         max_cost: float | None,
         store: Path | None = None,
         no_store: bool = False,
+        *,
+        batch: bool = False,
+        no_wait: bool = False,
+        batch_repair: str | None = None,
+        run_label: str = "",
     ) -> None:
+        self._run_label = run_label
         self._settings: Callable[[], Settings] = lambda: _settings(
             model,
             base_url=base_url,
@@ -635,6 +686,9 @@ class _ModelRun:
             max_cost=max_cost,
             store=store,
             no_store=no_store,
+            batch=batch,
+            no_wait=no_wait,
+            batch_repair=batch_repair,
         )
         self._client: LLMClient | None = None
         self._model = model or ""
@@ -660,6 +714,12 @@ class _ModelRun:
         settings = self._settings()
         self._client = build_client(settings)
         self._model = settings.model
+        if settings.batch:
+            from briefer.llm import find_batch_client
+
+            batch = find_batch_client(self._client)
+            if batch is not None:
+                batch.run_label = self._run_label
         if with_store:
             self.store = _open_store(settings)
             extra["store"] = self.store
@@ -700,6 +760,11 @@ class _ModelRun:
         finally:
             if self.store is not None:
                 self.store.close()
+
+
+def _run_label(command: str, sources: list[str]) -> str:
+    """The run as a batch's metadata names it."""
+    return " ".join(["briefer", command, *sources])[:500]
 
 
 def _open_store(settings: Settings) -> Store | None:
@@ -802,6 +867,9 @@ def brief(
     no_cache: NoCacheOpt = False,
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
+    batch: BatchOpt = False,
+    no_wait: NoWaitOpt = False,
+    batch_repair: BatchRepairOpt = None,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
     allow_private: AllowPrivateOpt = False,
@@ -812,8 +880,11 @@ def brief(
     verbose: VerboseOpt = False,
 ) -> None:
     """Write a sourced briefing of SOURCE... (files, folders, http(s) URLs, or - for stdin);
-    with --since or --days, a review of the stored days."""
+    with --since or --days, a review of the stored days. With --batch, the calls go in
+    batches; exit 75 when they are still running (--no-wait)."""
     started = time.perf_counter()
+    if batch and (since is not None or days is not None):
+        raise _fail(ConfigError("a review makes at most two calls: drop --batch"))
     run = _ModelRun(
         model,
         base_url,
@@ -826,6 +897,10 @@ def brief(
         max_cost,
         store=store,
         no_store=no_store,
+        batch=batch,
+        no_wait=no_wait,
+        batch_repair=batch_repair,
+        run_label=_run_label("brief", sources or []),
     )
     reviewing = since is not None or days is not None
     with run.failing_cleanly():
@@ -954,6 +1029,9 @@ def extract(
     no_cache: NoCacheOpt = False,
     concurrency: ConcurrencyOpt = None,
     max_cost: MaxCostOpt = None,
+    batch: BatchOpt = False,
+    no_wait: NoWaitOpt = False,
+    batch_repair: BatchRepairOpt = None,
     allow_private: AllowPrivateOpt = False,
     window: WindowOpt = "24h",
     allow_summaries: AllowSummariesOpt = False,
@@ -961,9 +1039,22 @@ def extract(
     quiet: QuietOpt = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Extract the grounded event and stance records of SOURCE... as JSON Lines."""
+    """Extract the grounded event and stance records of SOURCE... as JSON Lines. With
+    --batch, the calls go in batches; exit 75 when they are still running (--no-wait)."""
     run = _ModelRun(
-        model, base_url, api_key, timeout, replay, record, no_cache, concurrency, max_cost
+        model,
+        base_url,
+        api_key,
+        timeout,
+        replay,
+        record,
+        no_cache,
+        concurrency,
+        max_cost,
+        batch=batch,
+        no_wait=no_wait,
+        batch_repair=batch_repair,
+        run_label=_run_label("extract", sources),
     )
     with run.failing_cleanly():
         options = run.start(
@@ -1132,9 +1223,14 @@ def estimate(
     window: WindowOpt = "24h",
     allow_summaries: AllowSummariesOpt = False,
     max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
+    batch: Annotated[
+        bool,
+        typer.Option("--batch", metavar="", help="Also say what the run costs in batches."),
+    ] = False,
 ) -> None:
     """Count the tokens, chunks and calls a briefing of SOURCE... takes and what it would cost,
-    without calling a model (the same estimate --max-cost reserves with)."""
+    without calling a model (the same estimate --max-cost reserves with); with --batch, its
+    price in batches beside the direct one."""
     from briefer.estimate import estimate as run_estimate
 
     try:
@@ -1171,7 +1267,8 @@ def estimate(
             f"{len(result.documents)} documents, {result.tokens:,} tokens, {result.chunks} chunks; "
             f"a briefing makes {result.calls} calls, about {result.prompt_tokens:,} prompt and "
             f"{result.completion_tokens:,} completion tokens, ~${result.cost_usd:.4f} "
-            f"with {result.model} ({result.note})"
+            + (f"direct, ~${result.batch_cost_usd:.4f} in batches, " if batch else "")
+            + f"with {result.model} ({result.note})"
         )
     if not result.documents:
         raise typer.Exit(1)
@@ -1364,6 +1461,110 @@ def daily(
         if report.mailed_to:
             err.print(f"mailed to {', '.join(report.mailed_to)}", markup=False)
     raise typer.Exit(report.exit_code)
+
+
+batch_app = typer.Typer(
+    name="batch",
+    help="Run a day's calls on another engine: export the requests as Batch API lines (for "
+    "vLLM's run-batch), import its replies into the cache. See docs/batch.md.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("export", epilog=_CONFIG_NOTE)
+def batch_export(
+    sources: SourcesArg,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="The requests, as JSON Lines (atomically)."
+        ),
+    ],
+    no_compose: Annotated[
+        bool,
+        typer.Option("--no-compose", metavar="", help="As brief --no-compose: no composition."),
+    ] = False,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+    allow_private: AllowPrivateOpt = False,
+    max_bytes: MaxBytesOpt = 5 * 1024 * 1024,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Write the requests a briefing of SOURCE... still needs (not in the cache) to FILE, as
+    the JSON Lines vllm run-batch takes. Give the model (and base URL) brief will use. Run
+    them, import the output, and export again until nothing is left: then brief makes no
+    call. Exit 0 whether FILE was written or nothing was left (then FILE is not written)."""
+    from briefer.llm import BatchPendingError, find_batch_client
+
+    run = _ModelRun(
+        model, base_url, None, None, None, None, False, None, None, store, no_store, batch=True
+    )
+    with run.failing_cleanly():
+        options = run.start(allow_private, max_bytes, with_store=True, compose=not no_compose)
+        found = find_batch_client(run.client)
+        assert found is not None
+        found.export_to = output
+        try:
+            run.call(
+                lambda progress: briefer.brief(
+                    sources, client=run.client, options=options, progress=progress
+                ),
+                quiet=True,
+                verbose=verbose,
+            )
+        except BatchPendingError as exc:
+            if not quiet:
+                err.print(str(exc), markup=False)
+            raise typer.Exit(0) from None
+    if not quiet:
+        err.print(
+            "nothing to export: every request of this briefing is answered in the cache; "
+            f"briefer brief makes no call (and {output} was not written)",
+            markup=False,
+        )
+
+
+@batch_app.command("import")
+def batch_import(
+    results: Annotated[Path, typer.Argument(metavar="OUTPUT.jsonl", help="What run-batch wrote.")],
+    quiet: QuietOpt = False,
+) -> None:
+    """Load the replies in OUTPUT.jsonl (vllm run-batch's output, or a Batch API output or
+    error file) into the cache, each under the exported request its custom_id names. A line
+    with an error is listed and not loaded. Exit 0 all loaded, 3 some lines failed, 1 none."""
+    from briefer.llm import RecordingStore, default_cache_dir, import_results
+
+    try:
+        settings = _settings(None)
+        if not settings.cache:
+            raise ConfigError("the replies are imported into the cache: BRIEFER_CACHE is off")
+        cache = (settings.cache_dir or default_cache_dir()).expanduser()
+        report = import_results(results, RecordingStore(cache), cache / "batches")
+    except BrieferError as exc:
+        raise _fail(exc) from None
+    for key, reason in report.failed:
+        err.print(f"[yellow]excluded:[/] {escape(key)}: {escape(reason)}", markup=True)
+    for key in report.unknown:
+        err.print(
+            f"[yellow]excluded:[/] {escape(key)}: no exported request has this custom_id "
+            "(exported with another cache, or imported already)",
+            markup=True,
+        )
+    problems = len(report.failed) + len(report.unknown)
+    if not quiet:
+        err.print(
+            f"imported {report.stored} replies into {cache}"
+            + (f"; {problems} lines not imported" if problems else ""),
+            markup=False,
+        )
+    if problems:
+        raise typer.Exit(3 if report.stored else 1)
 
 
 def main() -> None:

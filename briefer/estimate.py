@@ -5,7 +5,9 @@ Each extraction request a run would send is built and estimated with
 reserves with: prompt tokens are counted exactly, completion tokens by a rule of thumb. The
 composition call cannot be built before the records exist; its prompt is estimated from the
 articles' length. Prices come from the one price table with the run's overrides
-(``BriefOptions.prices``) and are approximate.
+(``BriefOptions.prices``) and are approximate. ``batch_cost_usd`` is the same run's price in
+batches (``--batch``): the table's batch prices, half of the direct ones unless it gives them.
+A run in batches makes the same calls, so the tokens are the same.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Estimate(BaseModel):
     prompt_tokens: int
     completion_tokens: int
     cost_usd: float
+    batch_cost_usd: float
     priced: bool
     note: str
 
@@ -120,6 +123,10 @@ def estimate(
         completion_tokens=completion,
         cost_usd=round(
             estimate_cost(options.model, prompt_tokens, completion, overrides=prices), 6
+        ),
+        batch_cost_usd=round(
+            estimate_cost(options.model, prompt_tokens, completion, overrides=prices, tier="batch"),
+            6,
         ),
         priced=priced,
         note=(

@@ -11,6 +11,11 @@ input order at the end, as if everything had been read first. Two things wait fo
 input: a document whose date has no year (it takes the year from the others, before its
 extraction, whose prompt carries the date), and merging and composition (they need every
 record).
+
+With a batch client in the stack (``briefer.llm.BatchClient``, ``--batch``) a run is made in
+passes: calls the cache cannot answer are queued for a batch, the pass stops before anything
+is composed or kept from part of the replies, and the run is made again when the batches are
+in (``briefer.llm.run_in_batches``).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from briefer.ingestion import (
     chunk_document,
     stream_sources,
 )
+from briefer.llm import ReplyPendingError
 from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.pricing import Price, require_price
 from briefer.llm.structured import CallObserver, LLMRunner, run_sync
@@ -287,6 +293,51 @@ async def aextract(
 ) -> ExtractOutcome:
     """Ingest, chunk, extract and ground: the records before merging."""
     options = options or BriefOptions()
+    used = client or _default_client(options)
+    return await _in_batches(
+        used,
+        sources,
+        lambda watched: _extract_once(
+            sources, client=used, options=options, progress=watched, stdin=stdin
+        ),
+        progress,
+    )
+
+
+async def _in_batches(
+    client: LLMClient,
+    sources: Sequence[str | Path],
+    once: Callable[[Any], Coroutine[Any, Any, R]],
+    progress: Progress | None,
+) -> R:
+    """``once``, in as many passes as the batches of a batch client in the stack take."""
+    from briefer.llm import find_batch_client, run_in_batches
+
+    if find_batch_client(client) is not None and any(str(s) == "-" for s in sources):
+        raise ConfigError(
+            "a run in batches reads its sources once for each round of batches: save stdin "
+            "to a file and give the file"
+        )
+    return await run_in_batches(client, once, progress)
+
+
+def _stop_if_queued(runner: LLMRunner) -> None:
+    """Calls queued for a batch: what follows them would be made from part of the replies (a
+    briefing of some records, kept in the store); the run is made again when they are in."""
+    queued = sum(isinstance(f.error, ReplyPendingError) for f in runner.failures)
+    if queued:
+        raise ReplyPendingError(f"{queued} calls are queued for a batch")
+
+
+async def _extract_once(
+    sources: Sequence[str | Path],
+    *,
+    client: LLMClient | None = None,
+    options: BriefOptions | None = None,
+    progress: Progress | None = None,
+    stdin: IO[str] | None = None,
+) -> ExtractOutcome:
+    options = options or BriefOptions()
     progress = progress or NullProgress()
     # The tokenizer builds while the first inputs are read.
     load_in_background(encoding_for_model(options.model))
@@ -427,9 +478,29 @@ async def abrief(
 ) -> Briefing:
     """Build a briefing from files, folders, URLs or ``-`` (stdin)."""
     options = options or BriefOptions()
-    outcome = await aextract(
+    used = client or _default_client(options)
+    return await _in_batches(
+        used,
+        sources,
+        lambda watched: _brief_once(
+            sources, client=used, options=options, progress=watched, stdin=stdin
+        ),
+        progress,
+    )
+
+
+async def _brief_once(
+    sources: Sequence[str | Path],
+    *,
+    client: LLMClient,
+    options: BriefOptions,
+    progress: Progress | None,
+    stdin: IO[str] | None,
+) -> Briefing:
+    outcome = await _extract_once(
         sources, client=client, options=options, progress=progress, stdin=stdin
     )
+    _stop_if_queued(outcome.runner)
     documents = outcome.documents
     merged = merge_records(outcome.extraction.events, outcome.extraction.stances, documents)
     date = options.date or _briefing_date(documents)
@@ -447,6 +518,7 @@ async def abrief(
         common_words=ordinary_words(d.text for d in documents),
         only_new=options.only_new,
     )
+    _stop_if_queued(outcome.runner)
     failed = _composition_excluded(outcome.runner)
     # A failed call's note says what its excluded entry says: keep one of them.
     causes = [first_line(f.error) for f in outcome.runner.failures]

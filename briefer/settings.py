@@ -66,6 +66,10 @@ class PriceOverride(BaseModel):
     input: float = Field(ge=0)
     output: float = Field(ge=0)
     cached_input: float = Field(ge=0)
+    # The Batch API's prices; not given: half of the direct ones.
+    batch_input: float | None = Field(default=None, ge=0)
+    batch_output: float | None = Field(default=None, ge=0)
+    batch_cached_input: float | None = Field(default=None, ge=0)
 
 
 class Settings(BaseModel):
@@ -89,6 +93,13 @@ class Settings(BaseModel):
     store: Path | None = None  # the story store; None: the user data directory's stories.db
     no_store: bool = False  # brief without memory across days
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    # Calls answered by the OpenAI Batch API (docs/batch.md): submitted, waited for (or not:
+    # batch_wait off), repairs in another batch or sent directly.
+    batch: bool = False
+    batch_wait: bool = True
+    batch_repair: Literal["batch", "direct"] = "batch"
+    batch_poll: float = Field(default=10.0, gt=0)  # seconds before the first check; grows
+    batch_max_lines: int = Field(default=50_000, ge=1, le=50_000)  # requests per input file
     # Only from a command-line flag, never from a file or BRIEFER_* variable; never printed.
     api_key: SecretStr | None = Field(default=None, exclude=True)
 
@@ -137,6 +148,11 @@ ENV_VARIABLES: dict[str, str] = {
     "BRIEFER_STORE": "store",
     "BRIEFER_NO_STORE": "no_store",
     "BRIEFER_PRICES": "prices",
+    "BRIEFER_BATCH": "batch",
+    "BRIEFER_BATCH_WAIT": "batch_wait",
+    "BRIEFER_BATCH_REPAIR": "batch_repair",
+    "BRIEFER_BATCH_POLL": "batch_poll",
+    "BRIEFER_BATCH_MAX_LINES": "batch_max_lines",
 }
 
 
@@ -146,6 +162,7 @@ _FLAGS = {
     "record_dir": "--record",
     "cache": "--no-cache",
     "no_store": "--no-store",
+    "batch_wait": "--no-wait",
 }
 
 _FILE_SETTINGS = [name for name in Settings.model_fields if name != "api_key"]
@@ -204,7 +221,7 @@ def _from_env() -> dict[str, tuple[str, Any]]:
                 value = json.loads(raw)
             except json.JSONDecodeError:
                 raise ConfigError(f"{variable} is not a JSON object; fix or unset it") from None
-        elif name in ("cache", "strict_schema", "no_store"):
+        elif name in ("cache", "strict_schema", "no_store", "batch", "batch_wait"):
             lowered = raw.strip().lower()
             if lowered in ("1", "true", "yes", "on"):
                 value = True
@@ -522,9 +539,10 @@ def build_client(settings: Settings) -> LLMClient:
     """The client stack ``settings`` describe.
 
     ``replay_dir``: a ReplayClient alone (no key, no network). Otherwise an OpenAIClient,
-    wrapped in a CachingClient unless ``cache`` is off, then in a RecordingClient when
-    ``record_dir`` is set: recording is outermost so that it keeps every reply the run used,
-    from the cache or not, and the recordings replay the whole run. The key is read only when a
+    wrapped in a CachingClient unless ``cache`` is off, with ``batch`` in a BatchClient (whose
+    batches' replies the cache keeps), then in a RecordingClient when ``record_dir`` is set:
+    recording is outermost so that it keeps every reply the run used, from the cache, a batch
+    or not, and the recordings replay the whole run. The key is read only when a
     call reaches the OpenAIClient, so a run that is fully cached needs none.
     """
     from briefer.llm.openai import Endpoint, OpenAIClient
@@ -532,6 +550,8 @@ def build_client(settings: Settings) -> LLMClient:
     from briefer.llm.replay import ReplayClient
 
     if settings.replay_dir is not None:
+        if settings.batch:
+            raise ConfigError("a replay makes no call: drop --batch (or BRIEFER_BATCH)")
         return ReplayClient(settings.replay_dir)
     endpoint = Endpoint(
         base_url=settings.base_url,
@@ -545,6 +565,18 @@ def build_client(settings: Settings) -> LLMClient:
     )
     if settings.cache:
         client = CachingClient(client, settings.cache_dir)
+    if settings.batch:
+        from briefer.llm import BatchClient, BatchLimits
+
+        if not settings.cache:
+            raise ConfigError("--batch keeps the batches' replies in the cache: drop --no-cache")
+        client = BatchClient(
+            client,
+            repairs=settings.batch_repair,
+            wait=settings.batch_wait,
+            poll=settings.batch_poll,
+            limits=BatchLimits(lines=settings.batch_max_lines),
+        )
     if settings.record_dir is not None:
         client = RecordingClient(client, settings.record_dir)
     return client
