@@ -132,7 +132,14 @@ def _keys_of(actor: Actor) -> frozenset[str]:
 
 def _block_keys(actors: Iterable[Actor]) -> frozenset[str]:
     """What blocking indexes actors under: their states and whole canonical names, which are
-    selective where single name words ("agency", "union") are not."""
+    selective where single name words ("agency", "union") are not; and each name without its
+    article and state words, so that "Bulgarian hauliers" and "the hauliers" (whose article
+    never writes "Bulgarian") meet under "hauliers"."""
     keys = {k for k in _actor_keys(actors) if k.startswith("@")}
-    keys.update(_norm(_PARENTHETICAL.sub("", a.canonical)) for a in actors)
+    for actor in actors:
+        canonical = _PARENTHETICAL.sub("", actor.canonical)
+        keys.add(_norm(canonical))
+        bare = [w for w in _WORD.findall(canonical) if w.lower() not in _STOP and not codes_for(w)]
+        if bare:
+            keys.add(_norm(" ".join(bare)))
     return frozenset(keys)

@@ -607,3 +607,56 @@ def test_a_place_is_kept_as_the_article_writes_it(tmp_path: Path) -> None:
         )
     }
     assert [e.location for e in run(tmp_path, replies).events] == ["brežice's old town"]
+
+
+def test_an_actor_named_with_its_state_and_without_is_one_actor(tmp_path: Path) -> None:
+    # One outlet writes "Bulgarian hauliers", the other only "the hauliers" (its article never
+    # says Bulgarian, so the record keeps the words it wrote): one blockade, one event.
+    article(
+        tmp_path,
+        "a",
+        "Blockade grows",
+        "KAPITAN ANDREEVO — The hauliers' blockade at the Kapitan Andreevo border crossing grew "
+        "to 220 lorries on Tuesday, its second day.",
+        published="2026-02-10",
+        outlet="Thracian Times",
+    )
+    article(
+        tmp_path,
+        "b",
+        "Hauliers keep crossing shut",
+        "SOFIA (BalkanWire) — Bulgarian hauliers kept the busiest border crossing with Turkey "
+        "blocked for a second day on Tuesday, with 220 lorries parked across the approach road.",
+        published="2026-02-10",
+    )
+    blockade = {
+        "type": "PROTEST",
+        "date_text": "on Tuesday",
+        "quantities": [{"kind": "lorries in the blockade", "value": 220, "text": "220 lorries"}],
+    }
+    replies = {
+        "Blockade grows": no_stances(
+            event(
+                [
+                    "The hauliers' blockade at the Kapitan Andreevo border crossing grew to "
+                    "220 lorries"
+                ],
+                "The hauliers' blockade at Kapitan Andreevo grew to 220 lorries.",
+                actors=[actor("The hauliers", "Bulgarian hauliers", "BGR", "civil_society")],
+                location="Kapitan Andreevo border crossing",
+                **blockade,
+            )
+        ),
+        "Hauliers keep crossing shut": no_stances(
+            event(
+                ["Bulgarian hauliers kept the busiest border crossing with Turkey blocked"],
+                "Bulgarian hauliers kept the Kapitan Andreevo crossing blocked.",
+                actors=[actor("Bulgarian hauliers", "Bulgarian hauliers", "BGR", "civil_society")],
+                location=None,
+                **blockade,
+            )
+        ),
+    }
+    briefing = run(tmp_path, replies)
+    assert len(briefing.events) == 1, [e.summary for e in briefing.events]
+    assert briefing.events[0].corroboration == 2
