@@ -70,7 +70,9 @@ def test_a_briefing_through_batches_is_the_briefing_of_a_direct_run(
         assert "requests answered" in batched.stderr
 
         monkeypatch.setenv("BRIEFER_CACHE_DIR", str(tmp_path / "direct-cache"))
-        direct = brief(folder, "--base-url", server.base_url, "--no-store", "-o", tmp_path / "d.json")
+        direct = brief(
+            folder, "--base-url", server.base_url, "--no-store", "-o", tmp_path / "d.json"
+        )
         assert direct.exit_code == 0, direct.stderr
         assert len(posts(server, "/chat/completions")) == 4
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_helpers import TEST_KEY, Answer, make_request
+from llm_helpers import Answer, make_request
 
 from briefer.errors import BrieferError
 from briefer.llm import (
@@ -31,9 +31,7 @@ from briefer.testing import BatchScript, FakeOpenAIServer, FakeReply
 pytestmark = pytest.mark.usefixtures("api_key")
 
 
-def stack(
-    server: FakeOpenAIServer, cache: Path, **batch: Any
-) -> tuple[BatchClient, CachingClient]:
+def stack(server: FakeOpenAIServer, cache: Path, **batch: Any) -> tuple[BatchClient, CachingClient]:
     """BatchClient over a cache over the endpoint of ``server``: the stack --batch builds."""
     endpoint = Endpoint(base_url=server.base_url, timeout=5.0)
     cached = CachingClient(OpenAIClient(endpoint=endpoint, max_retries=1, backoff_base=0.01), cache)
@@ -188,7 +186,8 @@ async def test_a_failed_batch_fails_each_of_its_requests_with_the_reason(tmp_pat
         server.script_batches(BatchScript(outcome="failed", message="the file is too large"))
         client, _ = stack(server, tmp_path / "cache")
         results, _ = await ask_all(client, requests(2))
-    assert all(isinstance(r, str) and "failed validation (the file is too large)" in r for r in results)
+    why = "failed validation (the file is too large)"
+    assert all(isinstance(r, str) and why in r for r in results)
 
 
 async def test_without_waiting_the_run_stops_and_the_next_one_collects_the_same_batch(
@@ -249,12 +248,9 @@ async def test_a_server_restarted_mid_batch_resumes_it_from_its_folder(tmp_path:
 async def test_repairs_go_in_a_second_batch_or_directly(tmp_path: Path) -> None:
     for route, batches, direct in (("batch", 2, 0), ("direct", 1, 1)):
         with FakeOpenAIServer() as server:
-            replies = iter([FakeReply.json({"headline": "no count"})])
-
-            def first_invalid(body: dict[str, Any]) -> FakeReply:
-                return next(replies, FakeReply.json({"headline": "fixed", "count": 3}))
-
-            server.handler = first_invalid
+            # The first reply lacks a field; the repair is answered by the handler.
+            server.enqueue(FakeReply.json({"headline": "no count"}))
+            server.handler = lambda body: FakeReply.json({"headline": "fixed", "count": 3})
             client, _ = stack(server, tmp_path / route, repairs=route)
             results, runner = await ask_all(client, requests(1))
             assert results == [Answer(headline="fixed", count=3)]
