@@ -60,6 +60,8 @@ __all__ = [
 DAY_TARGETS: dict[str, tuple[float, bool]] = {
     "found": (0.95, True),
     "status_accuracy": (0.95, True),
+    # What changed, found among an updated story's changes (figure, outlet, stance, conflict).
+    "change_recall": (0.90, True),
 }
 CHANGE_KINDS = ("figure", "outlet", "stance", "conflict_opened", "conflict_settled")
 StoreFactory = Callable[[Path], Any]

@@ -313,6 +313,28 @@ def _words_of_event(event: MergedEvent) -> frozenset[str]:
     return content_words(" ".join([event.summary, *names]))
 
 
+def _done_by(event: MergedEvent, holder: frozenset[str]) -> bool:
+    """Whether the holder of a stance (the content words of its names) is an actor of
+    ``event``."""
+    if not holder:
+        return False
+    for actor in event.actors:
+        names = content_words(" ".join([actor.name, actor.canonical]))
+        if holder <= names or (names and names <= holder):
+            return True
+    return False
+
+
+def _said_together(event: MergedEvent, stance: MergedStance) -> bool:
+    """Whether a quote of the stance and one of the event overlap in an article: one sentence
+    telling the act by which the stance was said ("accused Estonia of piracy, said Orlova")."""
+    return any(
+        e.source_id == q.source_id and e.start < q.end and q.start < e.end
+        for e in event.evidence
+        for q in stance.evidence
+    )
+
+
 def _ties(
     stances: Sequence[MergedStance], events: Sequence[MergedEvent]
 ) -> dict[str, list[MergedStance]]:
@@ -322,6 +344,7 @@ def _ties(
     for stance in stances:
         about = content_words(" ".join([stance.topic, stance.target or ""]))
         claim = content_words(stance.claim)
+        holder = content_words(" ".join([stance.holder.name, stance.holder.canonical]))
         scored = []
         for event in events:
             if not set(event.source_ids) & set(stance.source_ids):
@@ -330,9 +353,16 @@ def _ties(
             if shared:
                 # What the stance is about, against what the event is: the closest event wins.
                 jaccard = len(shared) / len(about | words[event.id])
-                scored.append((jaccard, len(claim & words[event.id]), event.id))
+                # A holder's own act ("the ministry accused Estonia of piracy over the
+                # detention") is how the stance was said, not what it is about: the event
+                # it is about is another, when the article reports one.
+                own = _done_by(event, holder) or _said_together(event, stance)
+                # A stance is a reaction to what was done more often than to what was said:
+                # an accusation or a statement in the article is a reaction itself.
+                done = not event.quad_class.startswith("verbal")
+                scored.append((not own, done, jaccard, len(claim & words[event.id]), event.id))
         if scored:
-            tied[max(scored)[2]].append(stance)
+            tied[max(scored)[-1]].append(stance)
     return tied
 
 

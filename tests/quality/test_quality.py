@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.quality.days import load_day_stories
+from benchmarks.quality.days_score import DAY_TARGETS, DaysEvaluation, evaluate_days, open_store
 from benchmarks.quality.evalset import ADVERSARIAL, CAREFUL, TAGS, check_story, load_stories
 from benchmarks.quality.harness import TARGETS, Evaluation, evaluate
 
@@ -58,3 +60,28 @@ def test_the_adversarial_set_has_mistakes_to_catch(evaluation: Evaluation) -> No
         for sentence in s.gold.get("adversarial", {}).get("compose_unsupported", [])
     ]
     assert len(traps) >= 40 and len(unsupported) >= 30
+
+
+# --- stories across days ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def days() -> DaysEvaluation:
+    store, why = open_store()
+    assert store is not None, why
+    return evaluate_days(load_day_stories(), store, why)
+
+
+@pytest.mark.parametrize("figure", sorted(DAY_TARGETS))
+def test_day_figure_meets_its_target(days: DaysEvaluation, figure: str) -> None:
+    target, higher = DAY_TARGETS[figure]
+    value = days.overall.value(figure)
+    assert value is not None, f"{figure} was not measured on the multi-day stories"
+    mistakes = "\n".join(days.overall.mistakes[:40])
+    assert (value >= target) if higher else (value <= target), f"{figure} = {value:.3f}\n{mistakes}"
+
+
+def test_the_multi_day_set_is_whole() -> None:
+    stories = load_day_stories()
+    assert len(stories) >= 5
+    assert all(len(s.days) >= 3 for s in stories)
