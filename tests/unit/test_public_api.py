@@ -133,3 +133,17 @@ def test_nothing_imports_the_cli() -> None:
     for path in PACKAGE.rglob("*.py"):
         if path.name != "cli.py" and path != PACKAGE / "__main__.py":
             assert "briefer.cli" not in _imports(path), path
+
+
+def test_every_package_ships_in_the_wheel() -> None:
+    # setuptools is given the packages by name: one left off is missing from the wheel.
+    import tomllib
+
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(config["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(PACKAGE.parent).parts)
+        for init in PACKAGE.rglob("__init__.py")
+        if "__pycache__" not in init.parts
+    }
+    assert found - listed == set()
