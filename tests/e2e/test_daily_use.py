@@ -233,7 +233,7 @@ def test_no_store_gives_a_briefing_with_no_statuses(run: Run) -> None:
 
 def test_the_readme_shows_what_the_days_write(run: Run) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Every day", 1)[1].split("\n## Using the library", 1)[0]
+    section = readme.split("## Every day", 1)[1].split("\n## Feeds and the daily run", 1)[0]
     shown = re.findall(r"```markdown\n(.*?)```", section, re.DOTALL)
     assert len(shown) == 2, "the README shows day 2's and day 3's sections"
     (run.home / "day2.json").write_text(json.dumps(run.day2), encoding="utf-8")
