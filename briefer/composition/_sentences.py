@@ -159,8 +159,8 @@ class _Writer:
         """Who acted on whom, when the wording does not name them all."""
         if all(_mentions(a, wording) for a in (*event.actors, *event.targets)):
             return None
-        actors = [_actor_label(a) for a in event.actors]
-        targets = [_actor_label(a) for a in event.targets]
+        actors = _distinct([_actor_label(a) for a in event.actors])
+        targets = _distinct([_actor_label(a) for a in event.targets])
         acted = "was the actor" if len(actors) == 1 else "were the actors"
         whole = f"{_join(actors)} {acted}"
         if targets:
@@ -396,7 +396,7 @@ class _Writer:
         say = "both now say" if len(outlets) == 2 else "they now say"
         candidates = [f"The outlets no longer disagree on {what}"]
         if change.after:
-            candidates.insert(0, f"{candidates[0]}: {say} {_one_line(change.after)}")
+            candidates.insert(0, f"{candidates[0]}: {say} {_figure_words(change.after)}")
         text = self.first_supported(event, candidates)
         return (text, [event]) if text else None
 
@@ -495,6 +495,17 @@ class _Writer:
             f"{holder.label} is reported on both sides of one question: {_join(sides)}",
         ]
         return self.first_supported(stances, candidates) or _line(_join(sides))
+
+
+def _distinct(labels: Sequence[str]) -> list[str]:
+    """``labels`` without those another one says in full: "the hauliers" beside "Bulgarian
+    hauliers" (outlets name one actor with its state and without) is one actor."""
+    words = [frozenset(w for w in label.casefold().split() if w != "the") for label in labels]
+    return [
+        label
+        for i, label in enumerate(labels)
+        if not any(j != i and words[i] < words[j] for j in range(len(labels)))
+    ]
 
 
 def _figure_words(text: str) -> str:

@@ -43,7 +43,7 @@ def _since(briefing: briefer.Briefing) -> list[str]:
     [
         # The model quoted the second figure as "the number of strikers rose to 650".
         ("01-gdansk-yard-strike", 1, "four hundred workers", "650"),
-        ("06-santa-rosa-mine", 3, "seven", "nine"),
+        ("04-kapitan-andreevo-blockade", 1, "one hundred and fifty lorries", "220 lorries"),
     ],
 )
 def test_a_changed_figure_is_told_by_its_numbers(
@@ -56,3 +56,19 @@ def test_a_changed_figure_is_told_by_its_numbers(
     assert re.search(rf"rose from {before}\b", sentence), sentence
     assert re.search(rf" to {after}\b", sentence), sentence
     assert " rose to " not in sentence and "from the " not in sentence, sentence
+
+
+def test_a_settled_conflict_says_the_figure_both_now_give(tmp_path: Path) -> None:
+    # Santa Rosa: seven trapped miners in one outlet, nine in another; on the fourth day both
+    # say nine ("the nine miners" in the model's words).
+    sentences = _since(_days("06-santa-rosa-mine", tmp_path)[3])
+    settled = [s for s in sentences if "no longer disagree" in s]
+    assert settled, sentences
+    assert settled[0].endswith("now say nine miners."), settled[0]
+
+
+def test_one_actor_named_with_its_state_and_without_is_named_once(tmp_path: Path) -> None:
+    # "Bulgarian hauliers" in one outlet, "the hauliers" in the other: one actor.
+    briefing = _days("04-kapitan-andreevo-blockade", tmp_path)[1]
+    said = [s for i in briefing.items for s in i.sentences]
+    assert not any("hauliers and" in s and "were the actors" in s for s in said), said
