@@ -482,19 +482,14 @@ def _settings(
 
 
 def window_span(text: str) -> dt.timedelta | None:
-    """``--window``: "24h", "2d", "90m" or "all" (None: every entry)."""
-    value = text.strip().lower()
-    if value in ("all", "none", "0"):
-        return None
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    number, unit = value[:-1], value[-1:]
+    """``--window``: "24h", "2d", "90m" or "all" (None: every entry), read as the settings
+    read a window."""
+    from briefer.settings import parse_span
+
     try:
-        amount = float(number)
-    except ValueError:
-        amount = -1.0
-    if unit not in units or amount <= 0:
-        raise ConfigError(f"--window {text!r}: give a span such as 24h, 36h or 2d, or 'all'")
-    return dt.timedelta(**{units[unit]: amount})
+        return parse_span(text)
+    except ValueError as exc:
+        raise ConfigError(f"--window: {exc}") from None
 
 
 def _options(

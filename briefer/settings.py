@@ -337,7 +337,7 @@ class MailSettings(BaseModel):
 _SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-def _span(value: object) -> dt.timedelta | None:
+def parse_span(value: object) -> dt.timedelta | None:
     """A window as written: "24h", "36h", "2d", "90m", or "all" (None: every entry)."""
     if value is None or isinstance(value, dt.timedelta):
         return value
@@ -383,7 +383,7 @@ class DailySettings(BaseModel):
     @field_validator("window", mode="before")
     @classmethod
     def _window(cls, value: object) -> dt.timedelta | None:
-        return _span(value)
+        return parse_span(value)
 
     @field_validator("sources")
     @classmethod
