@@ -16,7 +16,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
@@ -312,8 +312,8 @@ class FakeBatches:
                 self._answer_lines(batch, BatchScript(outcome="cancelled", answered=0))
             self._publish(batch, "cancelled")
 
-    def _lines(self, batch: dict[str, Any]) -> list[tuple[int, dict[str, Any] | None]]:
-        found: list[tuple[int, dict[str, Any] | None]] = []
+    def _lines(self, batch: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any] | None]]:
+        """(line number, request or None when it is not a JSON object), one at a time."""
         with self.file_data(batch["input_file_id"]).open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if not raw.strip():
@@ -322,8 +322,7 @@ class FakeBatches:
                     value = json.loads(raw)
                 except json.JSONDecodeError:
                     value = None
-                found.append((number, value if isinstance(value, dict) else None))
-        return found
+                yield number, value if isinstance(value, dict) else None
 
     def _validate(self, batch: dict[str, Any]) -> list[dict[str, Any]]:
         """What OpenAI checks before it runs a file: each line a request to the batch's
@@ -373,10 +372,10 @@ class FakeBatches:
 
     def _answer_lines(self, batch: dict[str, Any], script: BatchScript) -> None:
         """Answer every line now; the files are published when the batch ends."""
-        lines = self._lines(batch)
+        total = batch["request_counts"]["total"]
         stop = script.answered
         if stop is None:
-            stop = len(lines) // 2 if script.outcome in ("expired", "cancelled") else len(lines)
+            stop = total // 2 if script.outcome in ("expired", "cancelled") else total
         outputs: list[str] = []
         errors: list[str] = []
         why = {
@@ -386,7 +385,7 @@ class FakeBatches:
             ),
             "cancelled": ("batch_cancelled", "This request was not run: the batch was cancelled."),
         }
-        for index, (_, parsed) in enumerate(lines):
+        for index, (_, parsed) in enumerate(self._lines(batch)):
             assert parsed is not None  # validated
             line: dict[str, Any] = parsed
             request_id = f"req_{uuid.uuid4().hex[:20]}"
@@ -411,7 +410,6 @@ class FakeBatches:
         for name, rows in (("output", outputs), ("errors", errors)):
             write_atomic(folder / f"{batch['id']}.{name}.jsonl", "".join(r + "\n" for r in rows))
         batch["_answered"] = [len(outputs), len(errors)]
-        batch["request_counts"] = {"total": len(lines), "completed": 0, "failed": 0}
 
     def _publish(self, batch: dict[str, Any], status: str) -> None:
         """End the batch: its output and error files become files one can download."""

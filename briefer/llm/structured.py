@@ -341,6 +341,10 @@ class LLMRunner:
         try:
             value = await self._structured(request, output_type)
         except BrieferError as exc:
+            if isinstance(exc, ReplyPendingError):
+                # Its messages are in the batch's file already: a day's queued prompts are
+                # not held in memory a second time.
+                request = request.model_copy(update={"messages": ()})
             self.failures.append(CallFailure(request, exc))
             raise
         stage = request.context.stage
