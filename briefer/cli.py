@@ -248,6 +248,13 @@ BatchRepairOpt = Annotated[
         help="With --batch: send repairs in another batch, or directly. [default: batch]",
     ),
 ]
+
+
+def _day_option(flag: str, help: str) -> Any:
+    """An option that takes a day, written YYYY-MM-DD."""
+    return typer.Option(flag, formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help=help)
+
+
 KeepUngroundedOpt = Annotated[
     bool,
     typer.Option(
@@ -805,12 +812,7 @@ def brief(
     format: FormatOpt = None,
     date: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--date",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="The briefing's date. [default: the newest article's]",
-        ),
+        _day_option("--date", "The briefing's date. [default: the newest article's]"),
     ] = None,
     title: Annotated[
         str | None,
@@ -834,11 +836,9 @@ def brief(
     ] = False,
     since: Annotated[
         dt.datetime | None,
-        typer.Option(
+        _day_option(
             "--since",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Review the stored days from this one to --date (else the last stored day), "
+            "Review the stored days from this one to --date (else the last stored day), "
             "from the store alone: no SOURCE, and no model call unless --compose.",
         ),
     ] = None,
@@ -1114,21 +1114,11 @@ def stories(
     ] = None,
     since: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--since",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Active on this day or later.",
-        ),
+        _day_option("--since", "Active on this day or later."),
     ] = None,
     until: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--until",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="Active on this day or earlier.",
-        ),
+        _day_option("--until", "Active on this day or earlier."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", "-n", metavar="N", help="At most N stories.")
@@ -1385,12 +1375,7 @@ def daily(
     ] = None,
     date: Annotated[
         dt.datetime | None,
-        typer.Option(
-            "--date",
-            formats=["%Y-%m-%d"],
-            metavar="YYYY-MM-DD",
-            help="The day to brief. [default: today]",
-        ),
+        _day_option("--date", "The day to brief. [default: today]"),
     ] = None,
     force: Annotated[
         bool,
