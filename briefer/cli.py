@@ -426,6 +426,11 @@ class StderrProgress:
         self.say(text)
         self._redraw(text)
 
+    def batch_round(self, number: int) -> None:
+        """A run in batches asks its calls again in each round: the counts start over."""
+        self.expected = self.done = self.failed = self.in_flight = 0
+        self._redraw("model calls" if number == 1 else f"model calls, round {number}")
+
 
 @contextlib.contextmanager
 def _logging_to_stderr(verbose: bool) -> Iterator[None]:

@@ -716,9 +716,12 @@ class BatchClient:
         if self.report is None and callable(report):
             self.report = report
         try:
-            for _ in range(MAX_ROUNDS):
+            for number in range(1, MAX_ROUNDS + 1):
                 self._pending = 0
                 self._awaited = set()
+                begin = getattr(progress, "batch_round", None)
+                if callable(begin):
+                    begin(number)  # each pass asks its calls again: counts start over
                 watched = _PassProgress(progress) if progress is not None else None
                 try:
                     result = await once(watched)
