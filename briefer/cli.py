@@ -513,30 +513,19 @@ def _options(
     allow_summaries: bool = False,
     **extra: object,
 ) -> BriefOptions:
-    from briefer.ingestion import FeedPolicy, FetchPolicy
-    from briefer.pipeline import BriefOptions
+    from briefer.pipeline import options_from
 
     day = extra.get("date")
-    # The window ends with the briefing's day when one is given, else now.
-    until = (
-        dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC) if isinstance(day, dt.date) else None
-    )
-    feeds = FeedPolicy(window=window_span(window), until=until, allow_summaries=allow_summaries)
-    return BriefOptions(
-        model=settings.model,
-        concurrency=settings.concurrency,
-        max_cost=settings.max_cost,
-        max_repairs=settings.max_repairs,
-        prices=settings.price_table(),
-        fetch=FetchPolicy(
-            allow_private=allow_private,
-            max_bytes=max_bytes,
-            connect_timeout=min(5.0, settings.fetch_timeout),
-            read_timeout=settings.fetch_timeout,
-            feeds=feeds,
-            http_cache_dir=settings.http_cache_dir(),
-        ),
-        **extra,  # type: ignore[arg-type]
+    # The window ends with the briefing's day (local time) when one is given, else now.
+    end = dt.datetime.combine(day, dt.time.max).astimezone() if isinstance(day, dt.date) else None
+    return options_from(
+        settings,
+        allow_private=allow_private,
+        max_bytes=max_bytes,
+        window=window_span(window),
+        window_end=end,
+        allow_summaries=allow_summaries,
+        **extra,
     )
 
 

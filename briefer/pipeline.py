@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Coroutine, Sequence
@@ -40,6 +41,7 @@ from briefer.errors import (
 from briefer.extraction import ExtractionResult, extract_documents
 from briefer.ingestion import (
     DEFAULT_MAX_FILE_BYTES,
+    FeedPolicy,
     FetchPolicy,
     IngestResult,
     SourceStream,
@@ -81,6 +83,7 @@ __all__ = [
     "brief",
     "extract",
     "nothing_usable",
+    "options_from",
     "plan_chunks",
     "review",
 ]
@@ -144,6 +147,40 @@ class BriefOptions:
             raise ConfigError(f"max cost must not be negative, not {self.max_cost}")
         if self.max_cost is not None:
             require_price(self.model, self.prices)
+
+
+def options_from(
+    settings: Settings,
+    *,
+    allow_private: bool = False,
+    max_bytes: int | None = None,
+    window: dt.timedelta | None = dt.timedelta(hours=24),
+    window_end: dt.datetime | None = None,
+    allow_summaries: bool = False,
+    **fields: Any,
+) -> BriefOptions:
+    """The options of a run as ``settings`` give them (model, concurrency, budget, prices,
+    timeouts, the HTTP cache), with the fetching rules given here and any other field of
+    ``BriefOptions`` in ``fields``: what the CLI and ``briefer daily`` both run with. The feeds'
+    ``window`` ends at ``window_end`` (None: the time of the run)."""
+    fetch = FetchPolicy(
+        allow_private=allow_private,
+        connect_timeout=min(5.0, settings.fetch_timeout),
+        read_timeout=settings.fetch_timeout,
+        feeds=FeedPolicy(window=window, until=window_end, allow_summaries=allow_summaries),
+        http_cache_dir=settings.http_cache_dir(),
+    )
+    if max_bytes is not None:
+        fetch = dataclasses.replace(fetch, max_bytes=max_bytes)
+    return BriefOptions(
+        model=settings.model,
+        concurrency=settings.concurrency,
+        max_cost=settings.max_cost,
+        max_repairs=settings.max_repairs,
+        prices=settings.price_table(),
+        fetch=fetch,
+        **fields,
+    )
 
 
 @dataclass

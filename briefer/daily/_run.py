@@ -31,10 +31,9 @@ from briefer.daily._atom import feed_base, render_atom
 from briefer.daily._lock import day_lock
 from briefer.daily._mail import MailError, build_message, mail_password, send_message
 from briefer.errors import BrieferError, ConfigError, OutputError, StoreError
-from briefer.ingestion import FeedPolicy, FetchPolicy
 from briefer.llm import LLMClient
 from briefer.models import Briefing, Excluded
-from briefer.pipeline import BriefOptions, Progress, brief, nothing_usable
+from briefer.pipeline import BriefOptions, Progress, brief, nothing_usable, options_from
 from briefer.rendering import render
 from briefer.settings import DailySettings, Settings, build_client
 from briefer.stories import Store
@@ -108,25 +107,16 @@ def _window_end(day: dt.date) -> dt.datetime | None:
 def _options(
     settings: Settings, daily: DailySettings, day: dt.date, store: Store | None
 ) -> BriefOptions:
-    return BriefOptions(
-        model=settings.model,
+    return options_from(
+        settings,
+        allow_private=daily.allow_private,
+        max_bytes=daily.max_bytes,
+        window=daily.window,
+        window_end=_window_end(day),
+        allow_summaries=daily.allow_summaries,
         date=day,
         title=_title(daily, day),
         compose=daily.compose,
-        concurrency=settings.concurrency,
-        max_cost=settings.max_cost,
-        max_repairs=settings.max_repairs,
-        prices=settings.price_table(),
-        fetch=FetchPolicy(
-            allow_private=daily.allow_private,
-            max_bytes=daily.max_bytes,
-            connect_timeout=min(5.0, settings.fetch_timeout),
-            read_timeout=settings.fetch_timeout,
-            feeds=FeedPolicy(
-                window=daily.window, until=_window_end(day), allow_summaries=daily.allow_summaries
-            ),
-            http_cache_dir=settings.http_cache_dir(),
-        ),
         store=store,
     )
 
