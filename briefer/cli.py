@@ -1115,8 +1115,11 @@ def stories(
         _day_option("--until", "Active on this day or earlier."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", "-n", metavar="N", help="At most N stories.")
-    ] = None,
+        int,
+        typer.Option(
+            "--limit", "-n", metavar="N", help="The N most recently active stories; 0 for all."
+        ),
+    ] = 50,
     as_json: Annotated[
         bool, typer.Option("--json", metavar="", help="One JSON object per line.")
     ] = False,
@@ -1124,14 +1127,14 @@ def stories(
 ) -> None:
     """List the stories of the story store, the most recently active first."""
     try:
-        if limit is not None and limit < 1:
-            raise ConfigError(f"--limit must be at least 1, not {limit}")
+        if limit < 0:
+            raise ConfigError(f"--limit must be 0 (all) or more, not {limit}")
         with _stored(store) as opened:
             found = opened.stories(
                 since=since.date() if since else None,
                 until=until.date() if until else None,
                 text=text,
-                limit=limit,
+                limit=limit or None,
             )
     except BrieferError as exc:
         raise _fail(exc) from None
