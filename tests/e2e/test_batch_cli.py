@@ -202,3 +202,21 @@ def test_a_run_killed_while_it_waits_is_resumed_without_a_second_submission(
         # The extraction batch was picked up by its id; only the composition was submitted.
         assert len(posts(server, "/batches")) == 2
         assert len(posts(server, "/files")) == 2
+
+
+def test_extract_through_batches_writes_the_records_of_a_direct_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "articles"
+    write_articles(folder, 2)
+    with FakeOpenAIServer(answer_normally) as server:
+        batched = runner.invoke(
+            app,
+            ["extract", str(folder), "--batch", "--base-url", server.base_url],
+        )
+        assert batched.exit_code == 0, batched.stderr
+        assert len(posts(server, "/batches")) == 1 and not posts(server, "/chat/completions")
+        monkeypatch.setenv("BRIEFER_CACHE_DIR", str(tmp_path / "direct-cache"))
+        direct = runner.invoke(app, ["extract", str(folder), "--base-url", server.base_url])
+        assert direct.exit_code == 0, direct.stderr
+    assert batched.stdout == direct.stdout and batched.stdout.count("\n") >= 4
