@@ -1096,6 +1096,10 @@ def _stored(store: Path | None) -> Store:
     return Store(path)
 
 
+# Beyond this many stories, ``briefer stories`` prints tab-separated lines, not a table.
+_TABLE_ROWS = 200
+
+
 @app.command()
 def stories(
     text: Annotated[
@@ -1117,7 +1121,10 @@ def stories(
     limit: Annotated[
         int,
         typer.Option(
-            "--limit", "-n", metavar="N", help="The N most recently active stories; 0 for all."
+            "--limit",
+            "-n",
+            metavar="N",
+            help="The N most recently active stories; 0 for all (over 200: tab-separated lines).",
         ),
     ] = 50,
     as_json: Annotated[
@@ -1143,6 +1150,25 @@ def stories(
         return
     if not found:
         err.print("no story matches", markup=False)
+        return
+    if len(found) > _TABLE_ROWS:
+        # A table lays out every row before it prints one: a long list goes out line by line.
+        sys.stdout.writelines(
+            "\t".join(
+                [
+                    s.id[:8],
+                    str(s.first_day),
+                    str(s.last_day),
+                    str(s.days),
+                    s.title,
+                    ", ".join(s.outlets),
+                    str(s.open_conflicts),
+                    s.last_change or "",
+                ]
+            )
+            + "\n"
+            for s in found
+        )
         return
     from rich.table import Table
 
