@@ -113,11 +113,8 @@ def _done_before_announced(coming: _EventFeatures, done: _EventFeatures) -> bool
 
 def _roles_reversed(a: _EventFeatures, b: _EventFeatures) -> bool:
     """Each does to the other what the other does to it (two expulsions, tit for tat)."""
-    states = [
-        frozenset(k for k in keys if k.startswith("@"))
-        for keys in (a.doers, a.done_to, b.doers, b.done_to)
-    ]
-    a_doers, a_targets, b_doers, b_targets = states
+    a_doers, a_targets = a.doer_states, a.target_states
+    b_doers, b_targets = b.doer_states, b.target_states
     return bool(a_doers & b_targets) and bool(a_targets & b_doers) and not (a_doers & b_doers)
 
 

@@ -57,6 +57,14 @@ class _EventFeatures:
     ongoing: bool
     window: int
 
+    @functools.cached_property
+    def doer_states(self) -> frozenset[str]:
+        return frozenset(k for k in self.doers if k.startswith("@"))
+
+    @functools.cached_property
+    def target_states(self) -> frozenset[str]:
+        return frozenset(k for k in self.done_to if k.startswith("@"))
+
 
 def _is_ongoing(record: EventRecord) -> bool:
     text = " ".join([record.summary, *(e.quote for e in record.evidence)])

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from briefer.merging._clusters import _UnionFind
 from briefer.merging._text import _WORD, _norm
@@ -65,6 +65,14 @@ def syndicated_pairs(documents: Sequence[Document]) -> list[tuple[str, str]]:
     MinHash signatures are split into bands; only documents that share a band are compared
     exactly, so a day of hundreds of articles is not compared all against all.
     """
+    return [(documents[i].id, documents[j].id) for i, j in _copies(documents)]
+
+
+def _copies(
+    documents: Sequence[Document], together: Callable[[int, int], bool] | None = None
+) -> Iterator[tuple[int, int]]:
+    """The index pairs of ``documents`` that are copies, in order; a pair ``together`` already
+    holds together (copies of copies: a group is what is wanted) is not compared."""
     shingles = [_shingles(d.text) for d in documents]
     rows = _MINHASH_PERMS // _LSH_BANDS
     buckets: dict[tuple[int, tuple[int, ...]], list[int]] = defaultdict(list)
@@ -77,24 +85,24 @@ def syndicated_pairs(documents: Sequence[Document]) -> list[tuple[str, str]]:
         for x in range(len(members)):
             for y in range(x + 1, len(members)):
                 candidates.add((members[x], members[y]))
-    pairs = []
     for i, j in sorted(candidates):
+        if together is not None and together(i, j):
+            continue
         a, b = shingles[i], shingles[j]
         if len(a & b) / min(len(a), len(b)) >= SYNDICATION_CONTAINMENT:
-            pairs.append((documents[i].id, documents[j].id))
-    return pairs
+            yield i, j
 
 
 def outlet_groups(documents: Sequence[Document]) -> dict[str, str]:
     """Source id → outlet group: one outlet name counts once, syndicated copies count once."""
     ids = [d.id for d in documents]
-    index = {sid: i for i, sid in enumerate(ids)}
     uf = _UnionFind(len(ids))
     by_outlet: dict[str, int] = {}
     for i, doc in enumerate(documents):
         outlet = _norm(doc.source.outlet or "")
         if outlet:
             uf.union(by_outlet.setdefault(outlet, i), i)
-    for a, b in syndicated_pairs(documents):
-        uf.union(index[a], index[b])
+    # Documents already in one group (one outlet, or copies of a third) need no comparing.
+    for i, j in _copies(documents, lambda i, j: uf.find(i) == uf.find(j)):
+        uf.union(i, j)
     return {sid: ids[uf.find(i)] for i, sid in enumerate(ids)}
