@@ -32,7 +32,7 @@ import json
 from collections.abc import Awaitable, Coroutine, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import jsonschema
 from pydantic import BaseModel, ValidationError
@@ -115,12 +115,30 @@ async def gather_in_order(awaitables: Iterable[Awaitable[R]]) -> list[R]:
         raise
 
 
+class _Boxed(Generic[R]):
+    """A result held so that printing the task that returned it costs nothing: ``asyncio.run``
+    formats its main task (result included, in full) while it restores the SIGINT handler, which
+    for a briefing of a thousand articles is seconds of ``repr``."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: R) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<result>"
+
+
+async def _boxed(coroutine: Coroutine[Any, Any, R]) -> _Boxed[R]:
+    return _Boxed(await coroutine)
+
+
 def run_sync(coroutine: Coroutine[Any, Any, R]) -> R:
     """Run ``coroutine`` to completion from synchronous code (``asyncio.run``)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(coroutine)
+        return asyncio.run(_boxed(coroutine)).value
     coroutine.close()
     raise RuntimeError(
         "this synchronous helper cannot run inside a running event loop; await the async "
