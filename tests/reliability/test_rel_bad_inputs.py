@@ -122,6 +122,7 @@ def test_nothing_usable_exits_1(tmp_path: Path) -> None:
     assert run.stderr.count("excluded:") >= len(bad)
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_brief_from_replay_excludes_bad_inputs_and_exits_3_or_1(tmp_path: Path) -> None:
     bad = make_bad_files(tmp_path / "bad")
     out = tmp_path / "b.json"
@@ -189,6 +190,7 @@ def bad_urls(web_server: WebServer) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_bad_urls_each_get_a_one_line_reason(
     web_server: WebServer, bad_urls: dict[str, str]
 ) -> None:
@@ -240,6 +242,7 @@ def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path: Path) -> None:
     assert [s["path"] for s in written["sources"]] == [f"{folder}/\\xfe-good.txt"]
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 @pytest.mark.parametrize("io_encoding", ["utf-8:surrogateescape", "utf-8:strict"])
 def test_stdin_is_judged_by_its_bytes_whatever_the_locale(tmp_path: Path, io_encoding: str) -> None:
     """``-`` reads the bytes on stdin as a file's: invalid UTF-8 is reported with its offset,

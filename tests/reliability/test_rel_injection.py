@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
 from reliability.support import (
     actor,
     assert_no_traceback,
@@ -73,6 +74,7 @@ def gullible(body: dict[str, Any]) -> FakeReply:
     return FakeReply.json(reply)
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_articles_are_fenced_and_injected_records_are_dropped(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()
@@ -176,6 +178,7 @@ class Inspector(HTMLParser):
                 self.problems.append(f"{tag} {name}={value}")
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_rendered_output_never_runs_markup_from_an_article(tmp_path: Path) -> None:
     folder = tmp_path / "articles"
     folder.mkdir()

@@ -154,6 +154,7 @@ def resume(tmp_path: Path, folder: Path, saved: int, port: int) -> None:
     assert len(calls) == ARTICLES - saved
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_sigkill_mid_run_leaves_no_partial_output_and_the_next_run_resumes(
     tmp_path: Path,
 ) -> None:
@@ -163,6 +164,7 @@ def test_sigkill_mid_run_leaves_no_partial_output_and_the_next_run_resumes(
     resume(tmp_path, folder, saved, port)
 
 
+@pytest.mark.slow  # several processes or a whole run each: seconds
 def test_sigint_stops_cleanly_with_130_and_says_what_was_saved(tmp_path: Path) -> None:
     code, stderr, saved, folder, port = interrupt_mid_run(tmp_path, signal.SIGINT)
     assert code == 130, stderr
