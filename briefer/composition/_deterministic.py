@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from briefer.composition._sentences import _Writer
+from briefer.composition._sentences import _figure_words, _Writer
 from briefer.composition._since import continuing_events, since_items
 from briefer.composition._wording import (
     TOP_ITEMS,
@@ -171,9 +171,9 @@ def _timeline_items(writer: _Writer, events: Sequence[MergedEvent]) -> list[Brie
     for event in sorted(events, key=lambda e: e.id):
         disputed = next((c for c in event.conflicts if c.field == "date"), None)
         if disputed is None:
-            if event.date is not None:
-                key = (event.date, event.date_precision)
-                by_date.setdefault(key, []).append((writer.wording(event), event.id))
+            for told_day, text in _days_told(writer, event):
+                precision: str = event.date_precision if told_day == event.date else "day"
+                by_date.setdefault((told_day, precision), []).append((text, event.id))
             continue
         # Outlets disagree on the day: the event stands under each outlet's day, said to be
         # theirs, and under none as fact.
@@ -194,6 +194,37 @@ def _timeline_items(writer: _Writer, events: Sequence[MergedEvent]) -> list[Brie
             _item("timeline", headline[:1].upper() + headline[1:], sentences, "deterministic")
         )
     return items
+
+
+def _days_told(writer: _Writer, event: MergedEvent) -> list[tuple[dt.date, str]]:
+    """What the timeline says of ``event``, day by day. An event whose figures changed over the
+    days (a strike that grew) is told in its latest words on the day of its latest figure, and
+    on each earlier day by the figure that day gave ("The number of workers on strike: four
+    hundred workers (Trójmiasto Today)"): its latest words are not the news of its first day."""
+    if event.date is None:
+        return []
+    latest: dt.date | None = None
+    earlier: list[tuple[dt.date, str]] = []
+    for update in event.updates:
+        days = [v for v in update.values if v.date is not None]
+        if not days:
+            continue
+        last = max(v.date for v in days if v.date is not None)
+        latest = last if latest is None else max(latest, last)
+        what = _field_what(update.field)
+        for value in days:
+            if value.date is None or value.date == last or not value.text:
+                continue
+            by = writer.label(value.source_ids)
+            text = _line(
+                f"{what[:1].upper()}{what[1:]}: {_figure_words(value.text)}"
+                + (f" ({by})" if by else "")
+            )
+            if writer.fits(event, text):
+                earlier.append((value.date, text))
+    if latest is None or latest <= event.date:
+        return [(event.date, writer.wording(event))]
+    return [*earlier, (latest, writer.wording(event))]
 
 
 def _secondary_sections(

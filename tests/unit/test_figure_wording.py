@@ -72,3 +72,17 @@ def test_one_actor_named_with_its_state_and_without_is_named_once(tmp_path: Path
     briefing = _days("04-kapitan-andreevo-blockade", tmp_path)[1]
     said = [s for i in briefing.items for s in i.sentences]
     assert not any("hauliers and" in s and "were the actors" in s for s in said), said
+
+
+def _timeline(briefing: briefer.Briefing) -> dict[str, list[str]]:
+    return {i.headline: i.sentences for i in briefing.items if i.section == "timeline"}
+
+
+def test_a_story_that_changed_is_told_under_the_day_of_each_figure(tmp_path: Path) -> None:
+    # Gdańsk, day 2: 400 strikers on Monday, 650 on Tuesday. The story's wording is Tuesday's
+    # ("spread as painters and crane operators joined it"): it is not Monday's news.
+    timeline = _timeline(_days("01-gdansk-yard-strike", tmp_path)[1])
+    monday, tuesday = timeline["10 March 2025"], timeline["11 March 2025"]
+    assert not any("spread" in s or "650" in s for s in monday), monday
+    assert any("four hundred workers" in s.lower() or "400" in s for s in monday), monday
+    assert any("spread" in s for s in tuesday), tuesday
