@@ -41,6 +41,7 @@ from briefer.composition._wording import (
     holder_label,
 )
 from briefer.models import (
+    Actor,
     Conflict,
     ConflictValue,
     MergedEvent,
@@ -161,7 +162,12 @@ class _Writer:
             return None
         actors = _distinct([_actor_label(a) for a in event.actors])
         targets = _distinct([_actor_label(a) for a in event.targets])
-        acted = "was the actor" if len(actors) == 1 else "were the actors"
+        if len(actors) > 1:
+            acted = "were the actors"
+        else:
+            one = next((a for a in event.actors if _actor_label(a) == actors[0]), None)
+            # A group named in the plural acts as many: "Durban dockworkers were the actors".
+            acted = "were the actors" if one is not None and _plural(one) else "was the actor"
         whole = f"{_join(actors)} {acted}"
         if targets:
             whole += f", and {_join(targets)} the target{'s' if len(targets) > 1 else ''}"
@@ -495,6 +501,15 @@ class _Writer:
             f"{holder.label} is reported on both sides of one question: {_join(sides)}",
         ]
         return self.first_supported(stances, candidates) or _line(_join(sides))
+
+
+def _plural(actor: Actor) -> bool:
+    """Whether an actor is a group named in the plural ("Durban dockworkers", "the hauliers"):
+    a state, a body or a company is one ("the United States", "Rescue Services")."""
+    if actor.kind in ("civil_society", "other", "military", "person"):
+        last = (actor.canonical.split() or [""])[-1]
+        return last.islower() and last.endswith("s") and not last.endswith(("ss", "us", "is"))
+    return False
 
 
 def _distinct(labels: Sequence[str]) -> list[str]:

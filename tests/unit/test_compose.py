@@ -691,7 +691,7 @@ def test_updates_and_the_event_read_as_sentences_with_the_days_the_articles_give
         "Durban dockworkers walked off the job.",
         "The number of ships waiting rose from 12 ships on Monday (Harbour Tribune) to 19 ships "
         "on Tuesday (Southern Wire).",
-        "Durban dockworkers was the actor, and Transnet the target.",
+        "Durban dockworkers were the actors, and Transnet the target.",
         "It began on Monday.",
         "Harbour Tribune and Southern Wire reported it.",
     ]
