@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 import briefer
+from briefer._defaults import CONCURRENCY, MODEL, TIMEOUT
 from briefer._files import write_output
 from briefer.errors import (
     BrieferError,
@@ -33,15 +34,16 @@ from briefer.errors import (
     NoRepliesError,
     first_line,
 )
-from briefer.settings import Settings, build_client, config_path, resolve_settings
 
-if TYPE_CHECKING:  # the stages are imported by the commands that run them: --help stays quick
+# The stages, and the settings (pydantic), are imported by the commands that run them:
+# --help stays quick.
+if TYPE_CHECKING:
     from briefer.llm.base import LLMClient, LLMRequest
     from briefer.models import Briefing, Excluded, Stats, Usage
     from briefer.pipeline import BriefOptions
+    from briefer.settings import Settings
     from briefer.stories import Store
 
-_DEFAULTS = Settings()
 _CONFIG_NOTE = (
     "Settings come from defaults < the config file ($BRIEFER_CONFIG, else "
     "<user config dir>/briefer/config.toml) < BRIEFER_* variables < these flags; "
@@ -76,9 +78,7 @@ def _at_least(minimum: float) -> Any:
 SourcesArg = Annotated[list[str], typer.Argument(metavar="SOURCE", hidden=True, show_default=False)]
 ModelOpt = Annotated[
     str | None,
-    typer.Option(
-        "--model", "-m", metavar="MODEL", help=f"Model to call. [default: {_DEFAULTS.model}]"
-    ),
+    typer.Option("--model", "-m", metavar="MODEL", help=f"Model to call. [default: {MODEL}]"),
 ]
 BaseUrlOpt = Annotated[
     str | None,
@@ -104,7 +104,7 @@ TimeoutOpt = Annotated[
         "--timeout",
         metavar="SECONDS",
         callback=_at_least(0.001),
-        help=f"How long to wait for each model reply. [default: {_DEFAULTS.timeout:g}]",
+        help=f"How long to wait for each model reply. [default: {TIMEOUT:g}]",
     ),
 ]
 ReplayOpt = Annotated[
@@ -134,7 +134,7 @@ ConcurrencyOpt = Annotated[
         "-j",
         metavar="N",
         callback=_at_least(1),
-        help=f"Model calls in flight at once. [default: {_DEFAULTS.concurrency}]",
+        help=f"Model calls in flight at once. [default: {CONCURRENCY}]",
     ),
 ]
 MaxCostOpt = Annotated[
@@ -475,6 +475,8 @@ def _settings(
         raise ConfigError("--no-wait and --batch-repair go with --batch")
     if replay is not None and not replay.is_dir():
         raise ConfigError(f"--replay {replay}: no such directory of recordings")
+    from briefer.settings import resolve_settings
+
     return resolve_settings(
         model=model,
         base_url=base_url,
@@ -708,6 +710,8 @@ class _ModelRun:
         """Settings, the client they describe and the run's options; with ``with_store``, the
         story store opened (before any call: a store that cannot be used fails the run first)."""
         settings = self._settings()
+        from briefer.settings import build_client
+
         self._client = build_client(settings)
         self._model = settings.model
         if settings.batch:
@@ -1351,6 +1355,8 @@ def show_settings(
     """Show the settings in force and where each came from (default, config file, variable);
     the API key is never shown, only whether it is set."""
     import os
+
+    from briefer.settings import config_path, resolve_settings
 
     try:
         settings, origins = resolve_settings()

@@ -37,6 +37,7 @@ from pydantic import (
     model_validator,
 )
 
+from briefer._defaults import CONCURRENCY, MODEL, TIMEOUT
 from briefer.errors import ConfigError
 
 if TYPE_CHECKING:  # imported when used: reading settings must stay cheap (``briefer --help``)
@@ -75,14 +76,14 @@ class PriceOverride(BaseModel):
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    model: str = "gpt-4.1-mini"
+    model: str = MODEL
     base_url: str | None = None
     api_key_env: str = Field(default="OPENAI_API_KEY", min_length=1)
-    timeout: float = Field(default=60.0, gt=0)
+    timeout: float = Field(default=TIMEOUT, gt=0)
     max_retries: int = Field(default=4, ge=0)
     backoff: float = Field(default=0.5, ge=0)  # seconds before the first retry; doubles after
     strict_schema: bool | None = None
-    concurrency: int = Field(default=8, ge=1)
+    concurrency: int = Field(default=CONCURRENCY, ge=1)
     fetch_timeout: float = Field(default=15.0, gt=0)  # seconds to wait for a URL's server
     max_cost: float | None = Field(default=None, ge=0)
     max_repairs: int = Field(default=2, ge=0)

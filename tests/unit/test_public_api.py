@@ -36,7 +36,7 @@ def _imports(path: Path) -> set[str]:
 # the package). Data moves one way: ingestion → extraction → merging → stories (memory across
 # days) → composition → rendering.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("leaves", {"briefer.errors", "briefer._files", "briefer._resources"}),
+    ("leaves", {"briefer.errors", "briefer._files", "briefer._resources", "briefer._defaults"}),
     ("llm", {"briefer.llm"}),
     ("models", {"briefer.models", "briefer._prompts"}),
     ("text", {"briefer.text"}),
