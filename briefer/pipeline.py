@@ -52,7 +52,7 @@ from briefer.llm import ReplyPendingError
 from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.pricing import Price, require_price
 from briefer.llm.structured import CallObserver, LLMRunner, run_sync
-from briefer.llm.tokens import encoding_for_model, load_in_background
+from briefer.llm.tokens import encoding_for_model
 from briefer.merging import merge_records
 from briefer.models import (
     Briefing,
@@ -376,8 +376,8 @@ async def _extract_once(
 ) -> ExtractOutcome:
     options = options or BriefOptions()
     progress = progress or NullProgress()
-    # The tokenizer builds while the first inputs are read.
-    load_in_background(encoding_for_model(options.model))
+    # No tokenizer is built ahead: articles counted before are counted from the token cache
+    # (``briefer.llm.tokens``), and a run of such articles never needs one.
     runner = LLMRunner(
         client or _default_client(options),
         model=options.model,

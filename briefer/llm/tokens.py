@@ -12,6 +12,12 @@ of the vocabulary it was read from and of its own contents, both checked on ever
 that fails (damaged, cut short, of another vocabulary or format) is rebuilt from the wheel, never
 trusted. A cache that cannot be written only costs the next process the same build.
 ``load_in_background`` starts a build early, so that the first count does not wait for all of it.
+
+Building the encoding still takes tiktoken a fifth of a second from the cached ranks, and a run
+answered from its cache needs it only to count its articles again. So the counts of long texts
+(articles) are kept too, in ``<user cache>/briefer/tokens/counts``, one small file per text
+named by its sha256: a run whose articles were all counted before never builds the encoding. A
+count file that does not hold a count is counted again, never trusted.
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ import gzip
 import hashlib
 import io
 import logging
+import os
 import pickle
+import tempfile
 import threading
 from dataclasses import dataclass
 from importlib import resources
@@ -299,10 +307,51 @@ def decode(tokens: list[int], encoding: str = DEFAULT_ENCODING) -> str:
 
 
 def count_tokens(text: str, encoding: str = DEFAULT_ENCODING) -> int:
-    """How many tokens ``text`` is, with special-token text counted as ordinary text."""
+    """How many tokens ``text`` is, with special-token text counted as ordinary text. The
+    count of a long text is kept (see the module docstring)."""
     if not text:
         return 0
-    return len(get_encoding(encoding).encode_ordinary(text))
+    if len(text) < COUNTED_CHARS:
+        return len(get_encoding(encoding).encode_ordinary(text))
+    key = (encoding, hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest())
+    known = _counts.get(key)
+    if known is None:
+        known = _stored_count(*key)
+    if known is None:
+        known = len(get_encoding(encoding).encode_ordinary(text))
+        _store_count(*key, known)
+    _counts[key] = known
+    return known
+
+
+# Texts this long (an article) have their counts kept; shorter ones are counted each time.
+COUNTED_CHARS = 1000
+_counts: dict[tuple[str, str], int] = {}
+
+
+def _count_path(encoding: str, digest: str) -> Path:
+    return rank_cache_dir() / "counts" / encoding / digest[:2] / digest
+
+
+def _stored_count(encoding: str, digest: str) -> int | None:
+    try:
+        text = _count_path(encoding, digest).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return int(text) if text.isdigit() else None
+
+
+def _store_count(encoding: str, digest: str, count: int) -> None:
+    # Renamed into place, not synced: a count lost in a crash is only counted again.
+    path = _count_path(encoding, digest)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{digest[:8]}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(f"{count}\n")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("cannot keep a token count in %s: %s", path, exc)
 
 
 def token_ends(tokens: list[int], encoding: str = DEFAULT_ENCODING) -> list[int]:

@@ -322,3 +322,58 @@ def test_a_build_started_in_the_background_is_the_one_used(builds: list[str]) ->
     tokens.load_in_background("cl100k_base")  # built already: nothing starts
     assert tokens.get_encoding("cl100k_base") is first
     assert builds == ["cl100k_base"]
+
+
+# --- the counts of articles -------------------------------------------------------------------
+
+ARTICLE = "Dockworkers at the port of Durban walked off the job on Monday. " * 40
+
+
+def _no_encoding(name: str = tokens.DEFAULT_ENCODING) -> Any:
+    raise AssertionError(f"the {name} encoding was built")
+
+
+def test_an_article_counted_once_is_counted_again_without_the_encoding(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tokens, "_counts", {})
+    expected = len(tokens.get_encoding().encode_ordinary(ARTICLE))
+    assert tokens.count_tokens(ARTICLE) == expected
+    # A later process: nothing in memory, no encoding built, the count from the cache.
+    monkeypatch.setattr(tokens, "_counts", {})
+    monkeypatch.setattr(tokens, "get_encoding", _no_encoding)
+    assert tokens.count_tokens(ARTICLE) == expected
+    # Short texts are not kept: they are counted with the encoding every time.
+    with pytest.raises(AssertionError, match="was built"):
+        tokens.count_tokens("a short text")
+
+
+@pytest.mark.parametrize("stored", ["", "twelve\n", "-3\n", "\x00\x01"])
+def test_a_count_file_without_a_count_is_counted_again(
+    monkeypatch: pytest.MonkeyPatch, stored: str
+) -> None:
+    monkeypatch.setattr(tokens, "_counts", {})
+    expected = tokens.count_tokens(ARTICLE)
+    digest = hashlib.sha256(ARTICLE.encode()).hexdigest()
+    path = tokens._count_path(tokens.DEFAULT_ENCODING, digest)
+    path.write_text(stored, encoding="latin-1")
+    monkeypatch.setattr(tokens, "_counts", {})
+    assert tokens.count_tokens(ARTICLE) == expected
+    assert path.read_text(encoding="ascii") == f"{expected}\n"  # and kept again, sound
+
+
+def test_a_run_of_articles_counted_before_builds_no_encoding(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import briefer
+    from briefer.llm import FunctionClient
+
+    for n in range(2):
+        (tmp_path / f"a{n}.txt").write_text(f"Port strike {n}\n\n{ARTICLE}", encoding="utf-8")
+    reply = '{"events": [], "stances": []}'
+    options = briefer.BriefOptions(compose=False)
+    briefer.extract([tmp_path], client=FunctionClient(lambda r: reply), options=options)
+    monkeypatch.setattr(tokens, "_counts", {})
+    monkeypatch.setattr(tokens, "get_encoding", _no_encoding)
+    again = briefer.extract([tmp_path], client=FunctionClient(lambda r: reply), options=options)
+    assert len(again.documents) == 2 and all(len(c) == 1 for c in again.chunks.values())
