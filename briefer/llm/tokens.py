@@ -11,7 +11,6 @@ vocabulary named by its sha256, and read back by later processes. A cache file h
 of the vocabulary it was read from and of its own contents, both checked on every load: a file
 that fails (damaged, cut short, of another vocabulary or format) is rebuilt from the wheel, never
 trusted. A cache that cannot be written only costs the next process the same build.
-``load_in_background`` starts a build early, so that the first count does not wait for all of it.
 
 Building the encoding still takes tiktoken a fifth of a second from the cached ranks, and a run
 answered from its cache needs it only to count its articles again. So the counts of long texts
@@ -23,7 +22,6 @@ count file that does not hold a count is counted again, never trusted.
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
 import hashlib
 import io
@@ -53,7 +51,6 @@ __all__ = [
     "encode",
     "encoding_for_model",
     "get_encoding",
-    "load_in_background",
     "rank_cache_dir",
     "token_ends",
 ]
@@ -117,8 +114,6 @@ ENCODING_NAMES: tuple[str, ...] = tuple(sorted(_SPECS))
 
 _encodings: dict[str, tiktoken.Encoding] = {}
 _lock = threading.Lock()
-# Builds started by load_in_background (tests wait for them before starting afresh).
-_background: list[threading.Thread] = []
 
 
 def get_encoding(name: str = DEFAULT_ENCODING) -> tiktoken.Encoding:
@@ -171,25 +166,6 @@ def _parse_ranks(data: bytes) -> dict[bytes, int]:
             token, rank = line.split()
             ranks[base64.b64decode(token)] = int(rank)
     return ranks
-
-
-def load_in_background(name: str = DEFAULT_ENCODING) -> None:
-    """Start building the encoding ``name`` in a background thread, when it is not built yet.
-
-    Most of the build runs outside the GIL, so other work goes on meanwhile; the first
-    :func:`get_encoding` then waits only for what is left. A build that fails here fails again,
-    with its message, at that first use.
-    """
-    if name in _encodings or name not in _SPECS:
-        return
-
-    def build() -> None:
-        with contextlib.suppress(ConfigError):
-            get_encoding(name)
-
-    thread = threading.Thread(target=build, name=f"briefer-{name}", daemon=True)
-    _background.append(thread)
-    thread.start()
 
 
 def _build_encoding(name: str, spec: _Spec) -> tiktoken.Encoding:

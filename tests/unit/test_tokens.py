@@ -39,10 +39,7 @@ SAMPLES = [
 
 @pytest.fixture
 def fresh_encodings(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget encodings already built, so the test sees a cold start (after any build started
-    in the background has ended, so that none lands in the fresh table)."""
-    for thread in tokens._background:
-        thread.join()
+    """Forget encodings already built, so the test sees a cold start."""
     monkeypatch.setattr(tokens, "_encodings", {})
 
 
@@ -313,15 +310,6 @@ def test_a_cache_that_cannot_be_written_costs_only_the_build(
     blocked.write_text("", encoding="utf-8")
     monkeypatch.setattr(tokens, "rank_cache_dir", lambda: blocked / "tokens")
     assert tokens.count_tokens("offline is fine", "cl100k_base") == 3
-
-
-@pytest.mark.usefixtures("fresh_encodings")
-def test_a_build_started_in_the_background_is_the_one_used(builds: list[str]) -> None:
-    tokens.load_in_background("cl100k_base")
-    first = tokens.get_encoding("cl100k_base")
-    tokens.load_in_background("cl100k_base")  # built already: nothing starts
-    assert tokens.get_encoding("cl100k_base") is first
-    assert builds == ["cl100k_base"]
 
 
 # --- the counts of articles -------------------------------------------------------------------
