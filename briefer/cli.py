@@ -158,7 +158,8 @@ WindowOpt = Annotated[
     typer.Option(
         "--window",
         metavar="SPAN",
-        help="Feed entries published within this span before the end of --date (else now): "
+        help="Feed entries published within this span before now (before the end of --date's day "
+        "for an earlier day): "
         "24h, 36h, 2d; 'all' reads every entry.",
     ),
 ]
@@ -517,15 +518,11 @@ def _options(
 ) -> BriefOptions:
     from briefer.pipeline import options_from
 
-    day = extra.get("date")
-    # The window ends with the briefing's day (local time) when one is given, else now.
-    end = dt.datetime.combine(day, dt.time.max).astimezone() if isinstance(day, dt.date) else None
     return options_from(
         settings,
         allow_private=allow_private,
         max_bytes=max_bytes,
         window=window_span(window),
-        window_end=end,
         allow_summaries=allow_summaries,
         **extra,
     )

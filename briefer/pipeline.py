@@ -53,7 +53,7 @@ from briefer.llm.base import LLMClient, LLMRequest
 from briefer.llm.pricing import Price, require_price
 from briefer.llm.structured import CallObserver, LLMRunner, run_sync
 from briefer.llm.tokens import encoding_for_model
-from briefer.merging import merge_records
+from briefer.merging import MergeResult, merge_records
 from briefer.models import (
     Briefing,
     Chunk,
@@ -155,19 +155,21 @@ def options_from(
     allow_private: bool = False,
     max_bytes: int | None = None,
     window: dt.timedelta | None = dt.timedelta(hours=24),
-    window_end: dt.datetime | None = None,
     allow_summaries: bool = False,
     **fields: Any,
 ) -> BriefOptions:
     """The options of a run as ``settings`` give them (model, concurrency, budget, prices,
     timeouts, the HTTP cache), with the fetching rules given here and any other field of
     ``BriefOptions`` in ``fields``: what the CLI and ``briefer daily`` both run with. The feeds'
-    ``window`` ends at ``window_end`` (None: the time of the run)."""
+    ``window`` ends now for today's briefing (a morning run takes the night's news), at the end
+    of the day, local time, for an earlier ``date``."""
     fetch = FetchPolicy(
         allow_private=allow_private,
         connect_timeout=min(5.0, settings.fetch_timeout),
         read_timeout=settings.fetch_timeout,
-        feeds=FeedPolicy(window=window, until=window_end, allow_summaries=allow_summaries),
+        feeds=FeedPolicy(
+            window=window, until=_window_end(fields.get("date")), allow_summaries=allow_summaries
+        ),
         http_cache_dir=settings.http_cache_dir(),
     )
     if max_bytes is not None:
@@ -181,6 +183,12 @@ def options_from(
         fetch=fetch,
         **fields,
     )
+
+
+def _window_end(day: object) -> dt.datetime | None:
+    if not isinstance(day, dt.date) or day >= dt.date.today():
+        return None
+    return dt.datetime.combine(day, dt.time.max).astimezone()
 
 
 @dataclass
@@ -544,7 +552,7 @@ async def _brief_once(
     title = options.title or f"Daily briefing, {written_date(date)}"
     read = [d.source for d in documents]
     recall = options.store.recall(merged, documents, day=date) if options.store else None
-    told = _Told.of(merged, recall)
+    told = _Told.of_recall(recall) if recall is not None else _Told.of_merge(merged)
     composed = await compose_items(
         told.composed(),
         [*read, *told.earlier_sources],
@@ -592,9 +600,11 @@ class _Told:
     previous_day: dt.date | None
 
     @classmethod
-    def of(cls, merged: Any, recall: Recall | None) -> _Told:
-        if recall is None:
-            return cls(list(merged.events), list(merged.stances), [], None)
+    def of_merge(cls, merged: MergeResult) -> _Told:
+        return cls(list(merged.events), list(merged.stances), [], None)
+
+    @classmethod
+    def of_recall(cls, recall: Recall) -> _Told:
         return cls(
             list(recall.events),
             list(recall.stances),
@@ -639,7 +649,7 @@ async def areview(
     options = options or BriefOptions(compose=False)
     recall = store.review(since, until)
     until = until or recall.day
-    told = _Told.of(None, recall)
+    told = _Told.of_recall(recall)
     title = options.title or f"Review, {written_date(since)} to {written_date(until)}"
     runner = None
     if options.compose and client is not None:

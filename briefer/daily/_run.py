@@ -96,14 +96,6 @@ def _title(daily: DailySettings, day: dt.date) -> str:
     return f"{daily.title}, {written_date(day)}"
 
 
-def _window_end(day: dt.date) -> dt.datetime | None:
-    """Where the feeds' window ends: now for today (a morning run takes the night's news), the
-    end of the day, local time, for an earlier day."""
-    if day >= dt.date.today():
-        return None
-    return dt.datetime.combine(day, dt.time.max).astimezone()
-
-
 def _options(
     settings: Settings, daily: DailySettings, day: dt.date, store: Store | None
 ) -> BriefOptions:
@@ -112,7 +104,6 @@ def _options(
         allow_private=daily.allow_private,
         max_bytes=daily.max_bytes,
         window=daily.window,
-        window_end=_window_end(day),
         allow_summaries=daily.allow_summaries,
         date=day,
         title=_title(daily, day),
